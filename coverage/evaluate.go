@@ -1,0 +1,609 @@
+package coverage
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Evaluate validates the settlement against the ruleset and evaluates the
+// rules of the given topics (every rule when none is given), in ruleset order.
+// Bad input is a CodeInvalid *Error naming each bad field; a missing input is
+// not an error but an INSUFFICIENT_DATA result naming it.
+func (rs *Ruleset) Evaluate(s *Settlement, topics ...Topic) (*Audit, error) {
+	if s == nil {
+		return nil, InvalidFields(FieldViolation{Field: "settlement", Reason: "required"})
+	}
+	var v violations
+	s.validate(&v)
+	fleet := rs.convertFleet(s.Fleet, &v)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	a := &Audit{
+		RulesetID:      rs.ID,
+		RulesetVersion: rs.Version,
+		SettlementID:   s.ID,
+		SettlementName: s.Name,
+		Tier:           rs.assignTier(s),
+		Counts:         StatusCounts{},
+		Fleet:          fleet,
+	}
+	for i := range rs.Rules {
+		r := &rs.Rules[i]
+		if len(topics) > 0 && !slices.Contains(topics, r.Topic) {
+			continue
+		}
+		e := evaluation{rs: rs, r: r, s: s, fleet: fleet}
+		res := e.run()
+		a.Results = append(a.Results, res)
+		a.Counts[res.Status]++
+		a.Requirements = append(a.Requirements, e.requirements...)
+	}
+	return a, nil
+}
+
+func (rs *Ruleset) assignTier(s *Settlement) TierAssignment {
+	if s.UrbanPopulation == nil {
+		return TierAssignment{Reason: FieldUrbanPopulation + " was not given, so no city-size tier could be selected"}
+	}
+	p := *s.UrbanPopulation
+	t := rs.TierFor(p)
+	if t == nil {
+		return TierAssignment{UrbanPopulation: s.UrbanPopulation, Reason: "the ruleset defines no city-size tiers"}
+	}
+	return TierAssignment{ID: t.ID, Label: t.Label, UrbanPopulation: s.UrbanPopulation,
+		Reason: fmt.Sprintf("urban population %s falls in %s (%s)", group(p), t.ID, t.Label)}
+}
+
+// convertFleet converts a fleet list to standard units with the ruleset's table.
+func (rs *Ruleset) convertFleet(f *Fleet, v *violations) *FleetSummary {
+	if f == nil || (f.StandardUnits == nil && len(f.Vehicles) == 0) {
+		return nil
+	}
+	if f.StandardUnits != nil {
+		return &FleetSummary{StandardUnits: *f.StandardUnits}
+	}
+	sum := &FleetSummary{Vehicles: new(int64)}
+	byClass := map[string]int{}
+	for i, g := range f.Vehicles {
+		path := fmt.Sprintf("%s.vehicles[%d]", FieldBusFleet, i)
+		c := rs.vehicleClass(g, path, v)
+		if c == nil {
+			continue
+		}
+		j, seen := byClass[c.ID]
+		if !seen {
+			j = len(sum.Classes)
+			byClass[c.ID] = j
+			sum.Classes = append(sum.Classes, FleetClassCount{VehicleClass: c.ID, Coefficient: c.Coefficient})
+		}
+		sum.Classes[j].Count += g.Count
+		*sum.Vehicles += g.Count
+	}
+	for i := range sum.Classes {
+		c := &sum.Classes[i]
+		c.StandardUnits = float64(c.Count) * c.Coefficient
+		sum.StandardUnits += c.StandardUnits
+	}
+	return sum
+}
+
+func (rs *Ruleset) vehicleClass(g VehicleGroup, path string, v *violations) *VehicleClass {
+	if g.VehicleClass != "" {
+		for i := range rs.VehicleClasses {
+			if rs.VehicleClasses[i].ID == g.VehicleClass {
+				c := &rs.VehicleClasses[i]
+				if g.LengthM != nil && !c.holdsLength(*g.LengthM) {
+					v.add(path+".lengthM", "length %v m does not fall in class %s (%s)", *g.LengthM, c.ID, c.Label)
+				}
+				return c
+			}
+		}
+		ids := make([]string, len(rs.VehicleClasses))
+		for i, c := range rs.VehicleClasses {
+			ids[i] = c.ID
+		}
+		v.add(path+".vehicleClass", "unknown vehicle class %q; ruleset %s knows: %s", g.VehicleClass, rs.ID, strings.Join(ids, ", "))
+		return nil
+	}
+	if g.LengthM == nil {
+		return nil // reported by validate
+	}
+	for i := range rs.VehicleClasses {
+		if rs.VehicleClasses[i].holdsLength(*g.LengthM) {
+			return &rs.VehicleClasses[i]
+		}
+	}
+	v.add(path+".lengthM", "no vehicle class of ruleset %s covers a length of %v m", rs.ID, *g.LengthM)
+	return nil
+}
+
+func (c *VehicleClass) holdsLength(l float64) bool {
+	if c.MinLengthM == nil && c.MaxLengthM == nil {
+		return false
+	}
+	return (c.MinLengthM == nil || l > *c.MinLengthM) && (c.MaxLengthM == nil || l <= *c.MaxLengthM)
+}
+
+// evaluation is the evaluation of one rule for one settlement.
+type evaluation struct {
+	rs    *Ruleset
+	r     *Rule
+	s     *Settlement
+	fleet *FleetSummary
+
+	res          Result
+	threshold    *Threshold
+	population   int64 // on the rule's basis, when it has one
+	requirements []FacilityRequirement
+}
+
+func (e *evaluation) run() Result {
+	r := e.r
+	e.res = Result{
+		RuleID: r.ID, Title: r.Title, Topic: r.Topic,
+		RulesetID: e.rs.ID, RulesetVersion: e.rs.Version,
+		Unit: r.Unit, Comparison: r.Comparison, ShortfallUnit: r.ShortfallUnit,
+		Citation: r.Citation, Notes: slices.Clone(r.Notes),
+	}
+	if reason, ok := e.applies(); !ok {
+		return e.finish(StatusNotApplicable, reason)
+	}
+	// Without the kind or the population the threshold cannot be chosen, so
+	// every missing input is reported at once; with them, a size band the
+	// rule does not cover makes it not applicable before inputs are asked for.
+	if missing := e.missingSelectors(); len(missing) > 0 {
+		return e.insufficient(append(missing, e.missingInputs()...))
+	}
+	if reason, ok := e.selectThreshold(); !ok {
+		return e.finish(StatusNotApplicable, reason)
+	}
+	if missing := e.missingInputs(); len(missing) > 0 {
+		return e.insufficient(missing)
+	}
+	return e.measure()
+}
+
+func (e *evaluation) insufficient(missing []string) Result {
+	var uniq []string
+	for _, m := range missing {
+		if !slices.Contains(uniq, m) {
+			uniq = append(uniq, m)
+		}
+	}
+	e.res.MissingFields = uniq
+	return e.finish(StatusInsufficientData, "missing input: "+strings.Join(uniq, ", "))
+}
+
+func (e *evaluation) finish(st Status, reason string) Result {
+	e.res.Status = st
+	e.res.Reason = reason
+	return e.res
+}
+
+// applies reports whether the rule applies to the settlement's kind and flags.
+// An unknown kind is not a reason to skip: missingInputs reports it.
+func (e *evaluation) applies() (string, bool) {
+	a, s := e.r.AppliesTo, e.s
+	if len(a.Kinds) > 0 && s.Kind != "" && s.Kind != KindUnspecified && !slices.Contains(a.Kinds, s.Kind) {
+		nouns := make([]string, len(a.Kinds))
+		for i, k := range a.Kinds {
+			nouns[i] = k.Plural()
+		}
+		return fmt.Sprintf("applies to %s; this settlement is a %s", joinAnd(nouns), s.Kind.Noun()), false
+	}
+	if a.RegionalCentralCityOnly && !s.RegionalCentralCity {
+		return "applies to regional central cities; this settlement is not flagged regionalCentralCity", false
+	}
+	return "", true
+}
+
+func (e *evaluation) basisField() string {
+	switch e.r.PopulationBasis {
+	case BasisUrban:
+		return FieldUrbanPopulation
+	case BasisResident:
+		return FieldResidentPopulation
+	}
+	return ""
+}
+
+func (e *evaluation) basisValue() *int64 {
+	switch e.r.PopulationBasis {
+	case BasisUrban:
+		return e.s.UrbanPopulation
+	case BasisResident:
+		return e.s.ResidentPopulation
+	}
+	return nil
+}
+
+func (e *evaluation) needsPopulation() bool {
+	if e.r.Tiered {
+		return true
+	}
+	for _, t := range e.r.Thresholds {
+		if t.MinPopulation != nil || t.MaxPopulation != nil || t.PopulationPerUnit != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// missingSelectors lists the absent inputs that choose the threshold: the
+// kind and the population on the rule's basis.
+func (e *evaluation) missingSelectors() []string {
+	var m []string
+	if len(e.r.AppliesTo.Kinds) > 0 && (e.s.Kind == "" || e.s.Kind == KindUnspecified) {
+		m = append(m, FieldKind)
+	}
+	if e.needsPopulation() && e.basisValue() == nil {
+		m = append(m, e.basisField())
+	}
+	return m
+}
+
+// missingInputs lists every absent input the rule's metric needs.
+func (e *evaluation) missingInputs() []string {
+	s := e.s
+	var m []string
+	need := func(present bool, field string) {
+		if !present && !slices.Contains(m, field) {
+			m = append(m, field)
+		}
+	}
+	switch e.r.Metric {
+	case MetricStopCoverageShare:
+		need(s.CentralArea != nil, FieldCentralArea)
+		need(s.BusStops != nil, FieldBusStops)
+	case MetricFleetUnitsPer10K:
+		need(e.fleet != nil, FieldBusFleet)
+		need(s.UrbanPopulation != nil, FieldUrbanPopulation)
+	case MetricAverageBusSpeed:
+		need(s.AverageBusSpeedKmh != nil, FieldAverageBusSpeedKmh)
+	case MetricDepotAreaPerUnit:
+		need(s.BusDepotAreaM2 != nil, FieldBusDepotAreaM2)
+		need(e.fleet != nil, FieldBusFleet)
+	case MetricParkingPer100Vehicles:
+		need(s.RegisteredVehicles != nil, FieldRegisteredVehicles)
+		need(s.PublicParkingSpaces != nil, FieldPublicParkingSpaces)
+	case MetricDeclaredFact:
+		_, ok := s.Declared[e.r.DeclaredFact]
+		need(ok, e.r.DeclaredFact.Field())
+	case MetricElderlyBedsPer1000:
+		need(s.ElderlyPopulation != nil, FieldElderlyPopulation)
+		need(s.ElderlyCareBeds != nil, FieldElderlyCareBeds)
+	case MetricFacilityCount:
+		for _, f := range e.r.Facilities {
+			_, ok := s.Facilities[f]
+			need(ok, f.Field())
+		}
+	case MetricPreschoolEnrolmentRatio:
+		need(s.PreschoolAgePopulation != nil, FieldPreschoolAgePopulation)
+		need(s.PreschoolEnrolment != nil, FieldPreschoolEnrolment)
+	case MetricVocationalIntakeRatio:
+		need(s.VocationalSchoolIntake != nil, FieldVocationalSchoolIntake)
+		need(s.GeneralHighSchoolIntake != nil, FieldGeneralHighSchoolIntake)
+	case MetricLandPerCapita:
+		need(s.UrbanConstructionLandKm2 != nil, FieldUrbanConstructionLandKm2)
+		need(s.UrbanPopulation != nil, FieldUrbanPopulation)
+	case MetricUrbanisationRate:
+		need(s.UrbanisedPopulation != nil, FieldUrbanisedPopulation)
+		need(s.ResidentPopulation != nil, FieldResidentPopulation)
+	}
+	return m
+}
+
+// selectThreshold picks the first threshold whose tier and population band
+// hold the settlement; none means the rule does not apply to its size.
+func (e *evaluation) selectThreshold() (string, bool) {
+	r := e.r
+	var tier *Tier
+	if e.needsPopulation() {
+		e.population = *e.basisValue()
+	}
+	if r.Tiered {
+		tier = e.rs.TierFor(e.population)
+		if tier == nil {
+			return fmt.Sprintf("no city-size tier holds an urban population of %s", group(e.population)), false
+		}
+		e.res.Tier = tier.ID
+	}
+	for i := range r.Thresholds {
+		t := &r.Thresholds[i]
+		if t.Tier != "" && (tier == nil || t.Tier != tier.ID) {
+			continue
+		}
+		if (t.MinPopulation != nil || t.MaxPopulation != nil) && !inRange(e.population, t.MinPopulation, t.MaxPopulation) {
+			continue
+		}
+		e.threshold = t
+		break
+	}
+	if e.threshold == nil {
+		var bands []string
+		for _, t := range r.Thresholds {
+			if t.Label != "" {
+				bands = append(bands, t.Label)
+			}
+		}
+		return fmt.Sprintf("no threshold for a %s of %s; the rule covers %s",
+			populationNoun(r.PopulationBasis), group(e.population), joinAnd(bands)), false
+	}
+	t := e.threshold
+	e.res.Threshold = Float64(t.Value)
+	e.res.ThresholdUpper = t.Upper
+	e.res.SizeClass = t.Label
+	if t.Tier != "" {
+		e.res.SizeClass = ""
+	}
+	switch {
+	case tier != nil:
+		e.res.ThresholdReason = fmt.Sprintf("%s tier (%s): urban population %s", tier.ID, tier.Label, group(e.population))
+	case t.MinPopulation != nil || t.MaxPopulation != nil:
+		e.res.ThresholdReason = fmt.Sprintf("%s: %s %s", t.Label, populationNoun(r.PopulationBasis), group(e.population))
+	default:
+		e.res.ThresholdReason = "the plan sets one threshold for every settlement the rule applies to"
+	}
+	if t.Note != "" {
+		note := t.Note
+		if t.Interpretation && !strings.HasPrefix(strings.ToLower(note), "interpretation") {
+			note = "Interpretation: " + note
+		}
+		e.res.Notes = append(e.res.Notes, note)
+	}
+	return "", true
+}
+
+func populationNoun(b PopulationBasis) string {
+	switch b {
+	case BasisUrban:
+		return "urban population"
+	case BasisResident:
+		return "resident population"
+	}
+	return "population"
+}
+
+// measure computes the rule's metric and holds it against the threshold.
+func (e *evaluation) measure() Result {
+	s, th := e.s, e.threshold.Value
+	switch e.r.Metric {
+	case MetricStopCoverageShare:
+		e.res.Notes = append(e.res.Notes, fmt.Sprintf("radius %v m", *e.r.RadiusM))
+		return e.finish(StatusNotComputed, "the central area and bus stops are present, but this service version does not yet compute area coverage; no value is reported")
+	case MetricElderlyBedsPer1000:
+		elderly, beds := *s.ElderlyPopulation, *s.ElderlyCareBeds
+		if elderly == 0 {
+			return e.finish(StatusNotApplicable, "no residents aged 60+: beds per 1,000 elderly is undefined")
+		}
+		need := ceilTol(th * float64(elderly) / 1000)
+		return e.judge(float64(beds)*1000/float64(elderly), float64(beds), need, 1,
+			func(q float64) string { return fmt.Sprintf("add %s elderly-care beds", num(q)) })
+	case MetricParkingPer100Vehicles:
+		veh, spaces := *s.RegisteredVehicles, *s.PublicParkingSpaces
+		if veh == 0 {
+			return e.finish(StatusNotApplicable, "no registered vehicles: spaces per 100 vehicles is undefined")
+		}
+		value := float64(spaces) * 100 / float64(veh)
+		need := ceilTol(th * float64(veh) / 100)
+		res := e.judge(value, float64(spaces), need, 1,
+			func(q float64) string { return fmt.Sprintf("add %s public parking spaces", num(q)) })
+		if u := e.threshold.Upper; u != nil && res.Status == StatusCompliant {
+			if value > *u+tol(*u) {
+				res.Notes = append(res.Notes, fmt.Sprintf("%s spaces per 100 vehicles is above the %s–%s target band: informational, not a failure", num(value), num(th), num(*u)))
+			} else {
+				res.Notes = append(res.Notes, fmt.Sprintf("within the %s–%s target band", num(th), num(*u)))
+			}
+		}
+		return res
+	case MetricPreschoolEnrolmentRatio:
+		kids, enrolled := *s.PreschoolAgePopulation, *s.PreschoolEnrolment
+		if kids == 0 {
+			return e.finish(StatusNotApplicable, "no children aged 3-5: the gross enrolment ratio is undefined")
+		}
+		need := ceilTol(th * float64(kids))
+		return e.judge(float64(enrolled)/float64(kids), float64(enrolled), need, 1,
+			func(q float64) string { return fmt.Sprintf("enrol %s more children in preschool", num(q)) })
+	case MetricFleetUnitsPer10K:
+		p := *s.UrbanPopulation
+		if p == 0 {
+			return e.finish(StatusNotApplicable, "no urban residents: vehicles per 10,000 residents is undefined")
+		}
+		units := e.fleet.StandardUnits
+		return e.judge(units*10000/float64(p), units, th*float64(p)/10000, 0.01,
+			func(q float64) string {
+				return fmt.Sprintf("add %s standard units (标台) of public-transport vehicles", num(q))
+			})
+	case MetricAverageBusSpeed:
+		speed := *s.AverageBusSpeedKmh
+		return e.judge(speed, speed, th, 0.01,
+			func(q float64) string { return fmt.Sprintf("raise the average bus operating speed by %s km/h", num(q)) })
+	case MetricDepotAreaPerUnit:
+		units, area := e.fleet.StandardUnits, *s.BusDepotAreaM2
+		if units == 0 {
+			return e.finish(StatusNotApplicable, "the fleet is empty: depot area per vehicle is undefined")
+		}
+		return e.judge(area/units, area, th*units, 1,
+			func(q float64) string { return fmt.Sprintf("add %s m² of bus depot", num(q)) })
+	case MetricLandPerCapita:
+		p, land := *s.UrbanPopulation, *s.UrbanConstructionLandKm2
+		if p == 0 {
+			return e.finish(StatusNotApplicable, "no urban residents: land per capita is undefined")
+		}
+		return e.judge(land*1e6/float64(p), land, th*float64(p)/1e6, 0.0001,
+			func(q float64) string {
+				return fmt.Sprintf("reduce urban construction land by %s km², or house more residents on it", num(q))
+			})
+	case MetricVocationalIntakeRatio:
+		voc, gen := *s.VocationalSchoolIntake, *s.GeneralHighSchoolIntake
+		if gen == 0 {
+			return e.finish(StatusNotApplicable, "no general senior high school intake: the ratio is undefined")
+		}
+		return e.judge(float64(voc)/float64(gen), 0, 0, 0, nil)
+	case MetricUrbanisationRate:
+		urb, res := *s.UrbanisedPopulation, *s.ResidentPopulation
+		if res == 0 {
+			return e.finish(StatusNotApplicable, "no resident population: the urbanisation rate is undefined")
+		}
+		return e.judge(float64(urb)/float64(res), 0, 0, 0, nil)
+	case MetricDeclaredFact:
+		f := e.r.DeclaredFact
+		if s.Declared[f] {
+			e.res.Value = Float64(1)
+			return e.finish(StatusCompliant, factInfos[f].yes)
+		}
+		e.res.Value = Float64(0)
+		return e.finish(StatusNonCompliant, factInfos[f].no)
+	case MetricFacilityCount:
+		return e.facilities()
+	}
+	return e.finish(StatusNotComputed, fmt.Sprintf("metric %s is not known to this service version", e.r.Metric))
+}
+
+// judge holds a value against the threshold. have and need are in shortfall
+// units (beds, spaces, m²), so the shortfall is need − have rounded up to step.
+func (e *evaluation) judge(value, have, need, step float64, action func(float64) string) Result {
+	e.res.Value = Float64(value)
+	th := e.threshold.Value
+	switch e.r.Comparison {
+	case ReportOnly:
+		return e.finish(StatusInformational, fmt.Sprintf("%s %s, reported beside the target of %s (%s); the plan sets no hard threshold",
+			num(value), e.r.Unit, num(th), e.threshold.Label))
+	case AtMost:
+		if have <= need+tol(need) {
+			return e.finish(StatusCompliant, fmt.Sprintf("%s %s is within the limit of %s", num(value), e.r.Unit, num(th)))
+		}
+		return e.short(roundUp(have-need, step), action,
+			fmt.Sprintf("%s %s exceeds the limit of %s", num(value), e.r.Unit, num(th)))
+	default:
+		if have >= need-tol(need) {
+			return e.finish(StatusCompliant, fmt.Sprintf("%s %s meets the threshold of %s", num(value), e.r.Unit, num(th)))
+		}
+		return e.short(roundUp(need-have, step), action,
+			fmt.Sprintf("%s %s is below the threshold of %s", num(value), e.r.Unit, num(th)))
+	}
+}
+
+func (e *evaluation) short(q float64, action func(float64) string, reason string) Result {
+	e.res.Shortfall = Float64(q)
+	e.res.ShortfallItems = []Shortfall{{Quantity: q, Unit: e.r.ShortfallUnit, Action: action(q)}}
+	return e.finish(StatusNonCompliant, reason)
+}
+
+// facilities evaluates a facility-count rule: every listed type must reach
+// the threshold, scaled by population where the threshold says so.
+func (e *evaluation) facilities() Result {
+	t := e.threshold
+	required := int64(ceilTol(t.Value))
+	scaled := ""
+	if t.PopulationPerUnit != nil {
+		n := (e.population + *t.PopulationPerUnit - 1) / *t.PopulationPerUnit
+		if n > required {
+			required = n
+		}
+		scaled = fmt.Sprintf(" (⌈%s ÷ %s⌉)", group(e.population), group(*t.PopulationPerUnit))
+	}
+	var met int
+	var total int64
+	var lacking []string
+	for _, f := range e.r.Facilities {
+		present := e.s.Facilities[f]
+		missing := max(required-present, 0)
+		e.requirements = append(e.requirements, FacilityRequirement{
+			RuleID: e.r.ID, Facility: f, Required: required, Present: Int64(present), Missing: missing,
+		})
+		if missing == 0 {
+			met++
+			continue
+		}
+		total += missing
+		lacking = append(lacking, fmt.Sprintf("%d %s", missing, f.Noun(missing)))
+		e.res.ShortfallItems = append(e.res.ShortfallItems, Shortfall{
+			Quantity: float64(missing), Unit: e.r.ShortfallUnit, Facility: f,
+			Action: fmt.Sprintf("build %d %s", missing, f.Noun(missing)),
+		})
+	}
+	if len(e.r.Facilities) == 1 {
+		f := e.r.Facilities[0]
+		e.res.Value = Float64(float64(e.s.Facilities[f]))
+		e.res.Threshold = Float64(float64(required))
+	} else {
+		e.res.Value = Float64(float64(met))
+		e.res.Threshold = Float64(float64(len(e.r.Facilities)))
+	}
+	if scaled != "" {
+		e.res.ThresholdReason += fmt.Sprintf("; %d required%s", required, scaled)
+	}
+	if total == 0 {
+		return e.finish(StatusCompliant, fmt.Sprintf("has the required %s", describeRequired(e.r.Facilities, required)))
+	}
+	e.res.Shortfall = Float64(float64(total))
+	return e.finish(StatusNonCompliant, "missing "+joinAnd(lacking))
+}
+
+func describeRequired(fs []FacilityType, n int64) string {
+	parts := make([]string, len(fs))
+	for i, f := range fs {
+		parts[i] = fmt.Sprintf("%d %s", n, f.Noun(n))
+	}
+	return joinAnd(parts)
+}
+
+// tol absorbs floating-point error in comparisons of computed quantities.
+func tol(x float64) float64 { return 1e-9 * math.Max(1, math.Abs(x)) }
+
+// ceilTol rounds up, ignoring excess that is only floating-point error
+// (36 × 12,345 ÷ 1,000 must need 445 beds, 36 × 12,000 ÷ 1,000 exactly 432).
+func ceilTol(x float64) float64 { return math.Ceil(x - tol(x)) }
+
+// roundUp rounds x up to a multiple of step (no rounding for step 0).
+func roundUp(x, step float64) float64 {
+	if step == 0 {
+		return x
+	}
+	q := ceilTol(x / step)
+	// Dividing back by 1/step keeps decimal steps exact in print (0.01 → 100).
+	return q / math.Round(1/step)
+}
+
+// num prints a number without float noise: integers plainly, others to at most 4 decimals.
+func num(x float64) string {
+	if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+		return group(int64(x))
+	}
+	return strconv.FormatFloat(math.Round(x*1e4)/1e4, 'f', -1, 64)
+}
+
+// group prints an integer with thousands separators: 2000000 → "2,000,000".
+func group(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+func joinAnd(parts []string) string {
+	switch len(parts) {
+	case 0:
+		return ""
+	case 1:
+		return parts[0]
+	case 2:
+		return parts[0] + " and " + parts[1]
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
