@@ -567,8 +567,7 @@ func (c *Catalog) Ruleset(id string) (*Ruleset, error) {
 		for i, r := range c.ordered {
 			known[i] = r.ID
 		}
-		return nil, &Error{Code: CodeNotFound, Message: fmt.Sprintf("unknown ruleset %q (loaded: %s)", id, strings.Join(known, ", ")),
-			Violations: []FieldViolation{{Field: "rulesetId", Reason: fmt.Sprintf("no ruleset %q is loaded; loaded: %s", id, strings.Join(known, ", "))}}}
+		return nil, Errorf(CodeNotFound, "no ruleset %q is loaded; loaded: %s", id, strings.Join(known, ", "))
 	}
 	return rs, nil
 }
@@ -579,8 +578,7 @@ func (c *Catalog) Ruleset(id string) (*Ruleset, error) {
 func (c *Catalog) Select(id string) (*Ruleset, error) {
 	rs, err := c.Ruleset(id)
 	if err != nil {
-		e := AsError(err)
-		return nil, &Error{Code: CodeInvalid, Message: "invalid argument", Violations: e.Violations}
+		return nil, InvalidFields(FieldViolation{Field: "rulesetId", Reason: AsError(err).Message})
 	}
 	return rs, nil
 }
@@ -590,3 +588,43 @@ func (c *Catalog) Rulesets() []*Ruleset { return c.ordered }
 
 // DefaultID is the ID of the default ruleset.
 func (c *Catalog) DefaultID() string { return c.defaultID }
+
+// LoadCatalog builds a catalog of the embedded rulesets plus, when dir is not
+// empty, every *.json ruleset in dir. A file in dir replaces an embedded
+// ruleset of the same ID (so an office can correct a ruleset without a new
+// release); the IDs replaced are returned so the caller can log them. An empty
+// defaultID means DefaultRulesetID.
+func LoadCatalog(defaultID, dir string) (*Catalog, []string, error) {
+	if defaultID == "" {
+		defaultID = DefaultRulesetID
+	}
+	base, err := EmbeddedRulesets()
+	if err != nil {
+		return nil, nil, err
+	}
+	var replaced []string
+	if dir != "" {
+		extra, err := LoadRulesetDir(dir)
+		if err != nil {
+			return nil, nil, err
+		}
+		seen := map[string]bool{}
+		for _, rs := range extra {
+			if seen[rs.ID] {
+				return nil, nil, fmt.Errorf("ruleset %s is defined by more than one file in %s", rs.ID, dir)
+			}
+			seen[rs.ID] = true
+		}
+		kept := base[:0]
+		for _, rs := range base {
+			if seen[rs.ID] {
+				replaced = append(replaced, rs.ID)
+				continue
+			}
+			kept = append(kept, rs)
+		}
+		base = append(kept, extra...)
+	}
+	c, err := NewCatalog(defaultID, base...)
+	return c, replaced, err
+}

@@ -1,0 +1,245 @@
+package server
+
+import (
+	"strconv"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/civic-standards/coverage/coverage"
+	coveragev1 "github.com/civic-standards/coverage/proto/coverage/v1"
+)
+
+// The domain spells enum values with the proto enum value names, so mapping
+// is by name; numbers the proto enum does not know stay visible as digits and
+// fail domain validation with the field named.
+func enumName(names map[int32]string, v int32) string {
+	if n, ok := names[v]; ok {
+		return n
+	}
+	return strconv.Itoa(int(v))
+}
+
+func settlementFromProto(p *coveragev1.Settlement) *coverage.Settlement {
+	if p == nil {
+		return nil
+	}
+	s := &coverage.Settlement{
+		ID:                       p.GetId(),
+		Name:                     p.GetName(),
+		Kind:                     coverage.Kind(enumName(coveragev1.SettlementKind_name, int32(p.GetKind()))),
+		RegionalCentralCity:      p.GetRegionalCentralCity(),
+		CountySeat:               p.GetCountySeat(),
+		UrbanPopulation:          p.UrbanPopulation,
+		ResidentPopulation:       p.ResidentPopulation,
+		ElderlyPopulation:        p.ElderlyPopulation,
+		PreschoolAgePopulation:   p.PreschoolAgePopulation,
+		UrbanisedPopulation:      p.UrbanisedPopulation,
+		ElderlyCareBeds:          p.ElderlyCareBeds,
+		PreschoolEnrolment:       p.PreschoolEnrolment,
+		VocationalSchoolIntake:   p.VocationalSchoolIntake,
+		GeneralHighSchoolIntake:  p.GeneralHighSchoolIntake,
+		RegisteredVehicles:       p.RegisteredVehicles,
+		PublicParkingSpaces:      p.PublicParkingSpaces,
+		AverageBusSpeedKmh:       p.AverageBusSpeedKmh,
+		BusDepotAreaM2:           p.BusDepotAreaM2,
+		UrbanConstructionLandKm2: p.UrbanConstructionLandKm2,
+		Facilities:               map[coverage.FacilityType]int64{},
+		Declared:                 map[coverage.DeclaredFact]bool{},
+	}
+	if f := p.GetFacilities(); f != nil {
+		for t, n := range map[coverage.FacilityType]*int64{
+			coverage.FacilityLevel2GeneralHospital:   f.Level2GeneralHospitals,
+			coverage.FacilityTCMHospital:             f.TcmHospitals,
+			coverage.FacilityMaternalChildHealthHosp: f.MaternalChildHealthHospitals,
+			coverage.FacilityCommunityHealthCentre:   f.CommunityHealthCentres,
+			coverage.FacilityCommunityHealthStation:  f.CommunityHealthStations,
+			coverage.FacilityTownshipHealthCentre:    f.TownshipHealthCentres,
+			coverage.FacilityStandardKindergarten:    f.StandardKindergartens,
+			coverage.FacilityLibrary:                 f.Libraries,
+			coverage.FacilityCulturalCentre:          f.CulturalCentres,
+			coverage.FacilityMuseum:                  f.Museums,
+		} {
+			if n != nil {
+				s.Facilities[t] = *n
+			}
+		}
+	}
+	for fact, v := range map[coverage.DeclaredFact]*bool{
+		coverage.FactRoadHierarchy:              p.RoadHierarchyMeetsStandard,
+		coverage.FactIntelligentTrafficSystem:   p.IntelligentTrafficSystem,
+		coverage.FactCompulsoryEducationBalance: p.CompulsoryEducationBalanced,
+	} {
+		if v != nil {
+			s.Declared[fact] = *v
+		}
+	}
+	if f := p.GetBusFleet(); f != nil {
+		fleet := &coverage.Fleet{StandardUnits: f.StandardUnits}
+		for _, g := range f.GetVehicles() {
+			fleet.Vehicles = append(fleet.Vehicles, coverage.VehicleGroup{
+				VehicleClass: g.GetVehicleClass(), LengthM: g.LengthM, Count: g.GetCount(),
+			})
+		}
+		s.Fleet = fleet
+	}
+	s.CentralArea = geometryFromProto(p.GetCentralArea(), p.GetCentralAreaCrs())
+	s.BusStops = geometryFromProto(p.GetBusStops(), p.GetBusStopsCrs())
+	return s
+}
+
+func geometryFromProto(g *structpb.Struct, crs coveragev1.CoordinateSystem) *coverage.Geometry {
+	if g == nil {
+		return nil
+	}
+	data, err := protojson.Marshal(g)
+	if err != nil {
+		// A Struct that came off the wire always marshals; keep the field
+		// visible to validation rather than dropping it.
+		data = nil
+	}
+	return &coverage.Geometry{GeoJSON: data, CRS: coverage.CoordinateSystem(enumName(coveragev1.CoordinateSystem_name, int32(crs)))}
+}
+
+func enumValue[T ~int32](values map[string]int32, name string) T {
+	return T(values[name])
+}
+
+func rulesetToProto(rs *coverage.Ruleset) *coveragev1.Ruleset {
+	out := &coveragev1.Ruleset{
+		Id: rs.ID, Title: rs.Title, Version: rs.Version, Notes: rs.Notes,
+		Source: &coveragev1.Source{
+			Title: rs.Source.Title, TitleEn: rs.Source.TitleEn, Issuer: rs.Source.Issuer,
+			Period: rs.Source.Period, Reference: rs.Source.Reference,
+		},
+	}
+	for _, t := range rs.Tiers {
+		out.Tiers = append(out.Tiers, &coveragev1.Tier{Id: t.ID, Label: t.Label, MinPopulation: t.MinPopulation, MaxPopulation: t.MaxPopulation})
+	}
+	for _, c := range rs.VehicleClasses {
+		out.VehicleClasses = append(out.VehicleClasses, &coveragev1.VehicleClass{
+			Id: c.ID, Label: c.Label, MinLengthM: c.MinLengthM, MaxLengthM: c.MaxLengthM, Coefficient: c.Coefficient,
+		})
+	}
+	for i := range rs.Rules {
+		out.Rules = append(out.Rules, ruleToProto(&rs.Rules[i]))
+	}
+	return out
+}
+
+func citationToProto(c coverage.Citation) *coveragev1.Citation {
+	return &coveragev1.Citation{
+		Document: c.Document, Section: c.Section, SectionEn: c.SectionEn,
+		OriginalText: c.OriginalText, EnglishText: c.EnglishText,
+	}
+}
+
+func ruleToProto(r *coverage.Rule) *coveragev1.Rule {
+	out := &coveragev1.Rule{
+		Id: r.ID, Title: r.Title,
+		Topic:             enumValue[coveragev1.Topic](coveragev1.Topic_value, string(r.Topic)),
+		Citation:          citationToProto(r.Citation),
+		Metric:            enumValue[coveragev1.Metric](coveragev1.Metric_value, string(r.Metric)),
+		Unit:              r.Unit,
+		ShortfallUnit:     r.ShortfallUnit,
+		Comparison:        enumValue[coveragev1.Comparison](coveragev1.Comparison_value, string(r.Comparison)),
+		AppliesTo:         &coveragev1.Applicability{RegionalCentralCityOnly: r.AppliesTo.RegionalCentralCityOnly},
+		PopulationBasis:   enumValue[coveragev1.PopulationBasis](coveragev1.PopulationBasis_value, string(r.PopulationBasis)),
+		Tiered:            r.Tiered,
+		DeclaredFact:      enumValue[coveragev1.DeclaredFact](coveragev1.DeclaredFact_value, string(r.DeclaredFact)),
+		RadiusM:           r.RadiusM,
+		AggregateMinShare: r.AggregateMinShare,
+		Notes:             r.Notes,
+	}
+	for _, k := range r.AppliesTo.Kinds {
+		out.AppliesTo.Kinds = append(out.AppliesTo.Kinds, enumValue[coveragev1.SettlementKind](coveragev1.SettlementKind_value, string(k)))
+	}
+	for _, t := range r.Thresholds {
+		out.Thresholds = append(out.Thresholds, &coveragev1.Threshold{
+			Tier: t.Tier, MinPopulation: t.MinPopulation, MaxPopulation: t.MaxPopulation, Label: t.Label,
+			Value: t.Value, Upper: t.Upper, PopulationPerUnit: t.PopulationPerUnit,
+			Interpretation: t.Interpretation, Note: t.Note,
+		})
+	}
+	for _, f := range r.Facilities {
+		out.Facilities = append(out.Facilities, enumValue[coveragev1.FacilityType](coveragev1.FacilityType_value, string(f)))
+	}
+	return out
+}
+
+func resultToProto(r *coverage.Result) *coveragev1.RuleResult {
+	out := &coveragev1.RuleResult{
+		RuleId: r.RuleID, Title: r.Title,
+		Topic:          enumValue[coveragev1.Topic](coveragev1.Topic_value, string(r.Topic)),
+		RulesetId:      r.RulesetID,
+		RulesetVersion: r.RulesetVersion,
+		Status:         enumValue[coveragev1.Status](coveragev1.Status_value, string(r.Status)),
+		Value:          r.Value, Unit: r.Unit,
+		Threshold: r.Threshold, ThresholdUpper: r.ThresholdUpper,
+		Comparison:      enumValue[coveragev1.Comparison](coveragev1.Comparison_value, string(r.Comparison)),
+		Tier:            r.Tier,
+		SizeClass:       r.SizeClass,
+		ThresholdReason: r.ThresholdReason,
+		Shortfall:       r.Shortfall,
+		ShortfallUnit:   r.ShortfallUnit,
+		Citation:        citationToProto(r.Citation),
+		Notes:           r.Notes,
+		MissingFields:   r.MissingFields,
+		Reason:          r.Reason,
+	}
+	for _, s := range r.ShortfallItems {
+		out.ShortfallItems = append(out.ShortfallItems, &coveragev1.Shortfall{
+			Quantity: s.Quantity, Unit: s.Unit, Action: s.Action,
+			Facility: enumValue[coveragev1.FacilityType](coveragev1.FacilityType_value, string(s.Facility)),
+		})
+	}
+	return out
+}
+
+func resultsToProto(rs []coverage.Result) []*coveragev1.RuleResult {
+	out := make([]*coveragev1.RuleResult, len(rs))
+	for i := range rs {
+		out[i] = resultToProto(&rs[i])
+	}
+	return out
+}
+
+func tierToProto(t coverage.TierAssignment) *coveragev1.TierAssignment {
+	return &coveragev1.TierAssignment{Id: t.ID, Label: t.Label, UrbanPopulation: t.UrbanPopulation, Reason: t.Reason}
+}
+
+func countsToProto(c coverage.StatusCounts) *coveragev1.StatusCounts {
+	return &coveragev1.StatusCounts{
+		Compliant:        int32(c[coverage.StatusCompliant]),
+		NonCompliant:     int32(c[coverage.StatusNonCompliant]),
+		NotApplicable:    int32(c[coverage.StatusNotApplicable]),
+		InsufficientData: int32(c[coverage.StatusInsufficientData]),
+		Informational:    int32(c[coverage.StatusInformational]),
+		NotComputed:      int32(c[coverage.StatusNotComputed]),
+	}
+}
+
+func requirementsToProto(rs []coverage.FacilityRequirement) []*coveragev1.FacilityRequirement {
+	var out []*coveragev1.FacilityRequirement
+	for _, r := range rs {
+		out = append(out, &coveragev1.FacilityRequirement{
+			RuleId:   r.RuleID,
+			Facility: enumValue[coveragev1.FacilityType](coveragev1.FacilityType_value, string(r.Facility)),
+			Required: r.Required, Present: r.Present, Missing: r.Missing,
+		})
+	}
+	return out
+}
+
+func fleetToProto(f *coverage.FleetSummary) *coveragev1.FleetSummary {
+	if f == nil {
+		return nil
+	}
+	out := &coveragev1.FleetSummary{StandardUnits: f.StandardUnits, Vehicles: f.Vehicles}
+	for _, c := range f.Classes {
+		out.Classes = append(out.Classes, &coveragev1.FleetClassCount{
+			VehicleClass: c.VehicleClass, Count: c.Count, Coefficient: c.Coefficient, StandardUnits: c.StandardUnits,
+		})
+	}
+	return out
+}

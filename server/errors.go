@@ -1,0 +1,91 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/civic-standards/coverage/coverage"
+)
+
+// codeOf is the one place where domain error codes become gRPC codes; the
+// REST gateway turns gRPC codes into HTTP statuses (InvalidArgument → 400,
+// NotFound → 404, Unimplemented → 501, Internal → 500).
+var codeOf = map[coverage.ErrorCode]codes.Code{
+	coverage.CodeInvalid:       codes.InvalidArgument,
+	coverage.CodeNotFound:      codes.NotFound,
+	coverage.CodeUnimplemented: codes.Unimplemented,
+	coverage.CodeInternal:      codes.Internal,
+}
+
+// toStatus converts an error into a gRPC status error. Field violations
+// travel as google.rpc.BadRequest details, which the gateway renders in the
+// JSON error body.
+func toStatus(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	if errors.Is(err, context.Canceled) {
+		return status.Error(codes.Canceled, err.Error())
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return status.Error(codes.DeadlineExceeded, err.Error())
+	}
+	e := coverage.AsError(err)
+	code, ok := codeOf[e.Code]
+	if !ok {
+		code = codes.Internal
+	}
+	st := status.New(code, e.Error())
+	if len(e.Violations) == 0 {
+		return st.Err()
+	}
+	br := &errdetails.BadRequest{}
+	for _, v := range e.Violations {
+		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Reason})
+	}
+	if withDetails, err := st.WithDetails(br); err == nil {
+		st = withDetails
+	}
+	return st.Err()
+}
+
+// The gateway reports a body it cannot decode as InvalidArgument with the
+// protojson message alone; these patterns recover the field it names so that
+// REST callers get the same BadRequest details as for any other bad input.
+var (
+	unknownFieldPattern = regexp.MustCompile(`unknown field "([^"]+)"`)
+	badValuePattern     = regexp.MustCompile(`invalid value for [a-z0-9 ]*field ([A-Za-z0-9_]+)`)
+)
+
+// httpErrorHandler renders errors for REST callers: the gateway's default
+// rendering (HTTP status from the gRPC code, google.rpc.Status as JSON), with
+// field details added to body-decoding errors.
+func httpErrorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	st := status.Convert(err)
+	if st.Code() == codes.InvalidArgument && len(st.Details()) == 0 {
+		field := "body"
+		if sub := unknownFieldPattern.FindStringSubmatch(st.Message()); sub != nil {
+			field = sub[1]
+		} else if sub := badValuePattern.FindStringSubmatch(st.Message()); sub != nil {
+			field = sub[1]
+		}
+		br := &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{
+			Field: field, Description: strings.TrimPrefix(st.Message(), "proto: "),
+		}}}
+		if withDetails, derr := st.WithDetails(br); derr == nil {
+			err = withDetails.Err()
+		}
+	}
+	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
+}

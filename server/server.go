@@ -1,0 +1,224 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/civic-standards/coverage/coverage"
+	coveragev1 "github.com/civic-standards/coverage/proto/coverage/v1"
+	"github.com/civic-standards/coverage/proto/openapi"
+)
+
+// Config configures a Server.
+type Config struct {
+	// GRPCAddr is the gRPC listen address, for example ":50051".
+	GRPCAddr string
+	// HTTPAddr is the REST gateway's listen address, for example ":8080".
+	HTTPAddr string
+	// Catalog holds the rulesets the server answers from.
+	Catalog *coverage.Catalog
+	// Logger receives structured request logs; nil discards them.
+	Logger *slog.Logger
+	// ShutdownTimeout bounds the graceful drain of in-flight requests.
+	ShutdownTimeout time.Duration
+
+	// service replaces the CoverageService implementation in tests (a
+	// panicking handler, for one).
+	service coveragev1.CoverageServiceServer
+}
+
+// Server is the gRPC server and the REST gateway in front of it.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	grpc   *grpc.Server
+	health *health.Server
+
+	grpcLis, httpLis net.Listener
+}
+
+// New builds a server and binds its ports, so that the addresses are known
+// (and port 0 resolved) before Serve is called.
+func New(cfg Config) (*Server, error) {
+	if cfg.Catalog == nil {
+		return nil, errors.New("server: a ruleset catalog is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 15 * time.Second
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger}
+
+	var err error
+	if s.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
+		return nil, fmt.Errorf("listen on gRPC address %q: %w", cfg.GRPCAddr, err)
+	}
+	if s.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		s.grpcLis.Close()
+		return nil, fmt.Errorf("listen on HTTP address %q: %w", cfg.HTTPAddr, err)
+	}
+
+	s.grpc = grpc.NewServer(
+		grpc.ChainUnaryInterceptor(
+			logging.UnaryServerInterceptor(slogAdapter(s.log), logging.WithLogOnEvents(logging.FinishCall)),
+			recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(s.recovered)),
+		),
+		grpc.ChainStreamInterceptor(
+			logging.StreamServerInterceptor(slogAdapter(s.log), logging.WithLogOnEvents(logging.FinishCall)),
+			recovery.StreamServerInterceptor(recovery.WithRecoveryHandlerContext(s.recovered)),
+		),
+	)
+	svc := cfg.service
+	if svc == nil {
+		svc = NewService(cfg.Catalog)
+	}
+	coveragev1.RegisterCoverageServiceServer(s.grpc, svc)
+	s.health = health.NewServer()
+	healthpb.RegisterHealthServer(s.grpc, s.health)
+	reflection.Register(s.grpc)
+	return s, nil
+}
+
+// GRPCAddr is the bound gRPC address.
+func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }
+
+// HTTPAddr is the bound REST gateway address.
+func (s *Server) HTTPAddr() string { return s.httpLis.Addr().String() }
+
+// recovered turns a handler panic into INTERNAL, logging the stack; the
+// server goes on serving.
+func (s *Server) recovered(ctx context.Context, p any) error {
+	s.log.ErrorContext(ctx, "handler panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+	return status.Error(codes.Internal, "internal error")
+}
+
+func slogAdapter(l *slog.Logger) logging.Logger {
+	return logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
+		l.Log(ctx, slog.Level(lvl), msg, fields...)
+	})
+}
+
+// Serve runs both servers until ctx is done, then drains them: health turns
+// NOT_SERVING first, the gateway stops taking requests, and in-flight gRPC
+// calls finish within the shutdown timeout.
+func (s *Server) Serve(ctx context.Context) error {
+	conn, err := grpc.NewClient(dialTarget(s.GRPCAddr()), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return fmt.Errorf("gateway: dial gRPC: %w", err)
+	}
+	defer conn.Close()
+
+	gw, err := s.gateway(ctx, conn)
+	if err != nil {
+		return err
+	}
+	httpSrv := &http.Server{
+		Handler:           gw,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	s.health.SetServingStatus(coveragev1.CoverageService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+
+	errc := make(chan error, 2)
+	go func() { errc <- s.grpc.Serve(s.grpcLis) }()
+	go func() {
+		if err := httpSrv.Serve(s.httpLis); !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+			return
+		}
+		errc <- nil
+	}()
+	s.log.Info("serving", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "rulesets", len(s.cfg.Catalog.Rulesets()), "default_ruleset", s.cfg.Catalog.DefaultID())
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	s.log.Info("shutting down")
+	s.health.Shutdown()
+
+	drain, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := httpSrv.Shutdown(drain); err != nil {
+		s.log.Warn("HTTP drain incomplete", "err", err)
+	}
+	stopped := make(chan struct{})
+	go func() { s.grpc.GracefulStop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-drain.Done():
+		s.log.Warn("gRPC drain timed out; closing connections")
+		s.grpc.Stop()
+	}
+	return serveErr
+}
+
+// gateway is the REST/JSON front: it dials the gRPC port, so REST traffic
+// passes the same interceptors as gRPC traffic.
+func (s *Server) gateway(ctx context.Context, conn *grpc.ClientConn) (http.Handler, error) {
+	mux := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+			MarshalOptions: protojson.MarshalOptions{EmitUnpopulated: true},
+			// A misspelt field would otherwise vanish and come back as
+			// INSUFFICIENT_DATA; reject it and name it instead.
+			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+		}),
+		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(conn)),
+		runtime.WithErrorHandler(httpErrorHandler),
+	)
+	if err := coveragev1.RegisterCoverageServiceHandler(ctx, mux, conn); err != nil {
+		return nil, fmt.Errorf("gateway: register: %w", err)
+	}
+	root := http.NewServeMux()
+	root.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(openapi.Spec)
+	})
+	root.Handle("/", mux)
+	return root, nil
+}
+
+// dialTarget turns a listen address into one a client can dial: a wildcard
+// host becomes loopback.
+func dialTarget(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// Close releases the listeners of a server that was never served.
+func (s *Server) Close() {
+	s.grpcLis.Close()
+	s.httpLis.Close()
+}

@@ -1,0 +1,150 @@
+package server
+
+import (
+	"context"
+
+	"github.com/civic-standards/coverage/coverage"
+	coveragev1 "github.com/civic-standards/coverage/proto/coverage/v1"
+)
+
+// Service implements coverage.v1.CoverageService over a ruleset catalog. It
+// holds no per-request state, so any number of replicas can serve the same
+// traffic.
+type Service struct {
+	coveragev1.UnimplementedCoverageServiceServer
+	catalog *coverage.Catalog
+}
+
+// NewService returns a Service answering from the catalog.
+func NewService(catalog *coverage.Catalog) *Service {
+	return &Service{catalog: catalog}
+}
+
+var _ coveragev1.CoverageServiceServer = (*Service)(nil)
+
+// ListRulesets returns the catalog.
+func (s *Service) ListRulesets(context.Context, *coveragev1.ListRulesetsRequest) (*coveragev1.ListRulesetsResponse, error) {
+	out := &coveragev1.ListRulesetsResponse{DefaultRulesetId: s.catalog.DefaultID()}
+	for _, rs := range s.catalog.Rulesets() {
+		out.Rulesets = append(out.Rulesets, rulesetToProto(rs))
+	}
+	return out, nil
+}
+
+// GetRuleset returns one ruleset.
+func (s *Service) GetRuleset(_ context.Context, req *coveragev1.GetRulesetRequest) (*coveragev1.GetRulesetResponse, error) {
+	if req.GetId() == "" {
+		return nil, toStatus(coverage.InvalidFields(coverage.FieldViolation{Field: "id", Reason: "required"}))
+	}
+	rs, err := s.catalog.Ruleset(req.GetId())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &coveragev1.GetRulesetResponse{Ruleset: rulesetToProto(rs)}, nil
+}
+
+// settlementRequest is what every evaluation request carries.
+type settlementRequest interface {
+	GetRulesetId() string
+	GetSettlement() *coveragev1.Settlement
+}
+
+func (s *Service) evaluate(req settlementRequest, topics ...coverage.Topic) (*coverage.Audit, error) {
+	rs, err := s.catalog.Select(req.GetRulesetId())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if req.GetSettlement() == nil {
+		return nil, toStatus(coverage.InvalidFields(coverage.FieldViolation{Field: "settlement", Reason: "required"}))
+	}
+	a, err := rs.Evaluate(settlementFromProto(req.GetSettlement()), topics...)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return a, nil
+}
+
+// Audit evaluates every rule.
+func (s *Service) Audit(_ context.Context, req *coveragev1.AuditRequest) (*coveragev1.AuditResponse, error) {
+	a, err := s.evaluate(req)
+	if err != nil {
+		return nil, err
+	}
+	return &coveragev1.AuditResponse{
+		RulesetId:      a.RulesetID,
+		RulesetVersion: a.RulesetVersion,
+		SettlementId:   a.SettlementID,
+		SettlementName: a.SettlementName,
+		Tier:           tierToProto(a.Tier),
+		Results:        resultsToProto(a.Results),
+		Counts:         countsToProto(a.Counts),
+	}, nil
+}
+
+// topicResults answers the single-topic checks: the first result, and all of
+// them for rulesets with more than one rule in the topic.
+func (s *Service) topicResults(req settlementRequest, topic coverage.Topic) (*coveragev1.RuleResult, []*coveragev1.RuleResult, error) {
+	a, err := s.evaluate(req, topic)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(a.Results) == 0 {
+		return nil, nil, toStatus(coverage.Errorf(coverage.CodeUnimplemented, "ruleset %s has no %s rule", a.RulesetID, topic))
+	}
+	all := resultsToProto(a.Results)
+	return all[0], all, nil
+}
+
+// CheckElderlyCare evaluates the elderly-care rules.
+func (s *Service) CheckElderlyCare(_ context.Context, req *coveragev1.CheckElderlyCareRequest) (*coveragev1.CheckElderlyCareResponse, error) {
+	first, all, err := s.topicResults(req, coverage.TopicElderlyCare)
+	if err != nil {
+		return nil, err
+	}
+	return &coveragev1.CheckElderlyCareResponse{Result: first, Results: all}, nil
+}
+
+// CheckParking evaluates the parking rules.
+func (s *Service) CheckParking(_ context.Context, req *coveragev1.CheckParkingRequest) (*coveragev1.CheckParkingResponse, error) {
+	first, all, err := s.topicResults(req, coverage.TopicParking)
+	if err != nil {
+		return nil, err
+	}
+	return &coveragev1.CheckParkingResponse{Result: first, Results: all}, nil
+}
+
+// CheckHealthFacilities evaluates the health-facility rules.
+func (s *Service) CheckHealthFacilities(_ context.Context, req *coveragev1.CheckHealthFacilitiesRequest) (*coveragev1.CheckHealthFacilitiesResponse, error) {
+	a, err := s.evaluate(req, coverage.TopicHealth)
+	if err != nil {
+		return nil, err
+	}
+	return &coveragev1.CheckHealthFacilitiesResponse{
+		Results:      resultsToProto(a.Results),
+		Requirements: requirementsToProto(a.Requirements),
+	}, nil
+}
+
+// CheckTransit evaluates the public-transport rules.
+func (s *Service) CheckTransit(_ context.Context, req *coveragev1.CheckTransitRequest) (*coveragev1.CheckTransitResponse, error) {
+	a, err := s.evaluate(req, coverage.TopicTransit)
+	if err != nil {
+		return nil, err
+	}
+	return &coveragev1.CheckTransitResponse{
+		Results: resultsToProto(a.Results),
+		Tier:    tierToProto(a.Tier),
+		Fleet:   fleetToProto(a.Fleet),
+	}, nil
+}
+
+// CheckBusStopCoverage validates the request, then answers UNIMPLEMENTED:
+// the area computation is not part of this version, and no value is ever
+// made up in its place.
+func (s *Service) CheckBusStopCoverage(_ context.Context, req *coveragev1.CheckBusStopCoverageRequest) (*coveragev1.CheckBusStopCoverageResponse, error) {
+	if _, err := s.evaluate(req, coverage.TopicBusStopCoverage); err != nil {
+		return nil, err
+	}
+	return nil, toStatus(coverage.Errorf(coverage.CodeUnimplemented,
+		"bus-stop coverage is not computed by this service version; the audit reports %s as STATUS_NOT_COMPUTED", "T18-STOP-COVERAGE-300M"))
+}
