@@ -1,6 +1,7 @@
 package coverage
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -13,6 +14,13 @@ import (
 // Bad input is a CodeInvalid *Error naming each bad field; a missing input is
 // not an error but an INSUFFICIENT_DATA result naming it.
 func (rs *Ruleset) Evaluate(s *Settlement, topics ...Topic) (*Audit, error) {
+	return rs.EvaluateContext(context.Background(), s, topics...)
+}
+
+// EvaluateContext is Evaluate with a context, which bounds the geometry
+// computation of the bus-stop coverage rule: a cancelled request stops using
+// CPU within milliseconds and returns the context's error.
+func (rs *Ruleset) EvaluateContext(ctx context.Context, s *Settlement, topics ...Topic) (*Audit, error) {
 	if s == nil {
 		return nil, InvalidFields(FieldViolation{Field: "settlement", Reason: "required"})
 	}
@@ -36,8 +44,14 @@ func (rs *Ruleset) Evaluate(s *Settlement, topics ...Topic) (*Audit, error) {
 		if len(topics) > 0 && !slices.Contains(topics, r.Topic) {
 			continue
 		}
-		e := evaluation{rs: rs, r: r, s: s, fleet: fleet}
+		e := evaluation{ctx: ctx, rs: rs, r: r, s: s, fleet: fleet}
 		res := e.run()
+		if e.err != nil {
+			return nil, e.err
+		}
+		if e.stopCoverage != nil {
+			a.StopCoverage = e.stopCoverage
+		}
 		a.Results = append(a.Results, res)
 		a.Counts[res.Status]++
 		a.Requirements = append(a.Requirements, e.requirements...)
@@ -130,6 +144,7 @@ func (c *VehicleClass) holdsLength(l float64) bool {
 
 // evaluation is the evaluation of one rule for one settlement.
 type evaluation struct {
+	ctx   context.Context
 	rs    *Ruleset
 	r     *Rule
 	s     *Settlement
@@ -139,6 +154,8 @@ type evaluation struct {
 	threshold    *Threshold
 	population   int64 // on the rule's basis, when it has one
 	requirements []FacilityRequirement
+	stopCoverage *StopCoverage
+	err          error // bad geometry or cancellation: the whole evaluation fails
 }
 
 func (e *evaluation) run() Result {
@@ -373,8 +390,7 @@ func (e *evaluation) measure() Result {
 	s, th := e.s, e.threshold.Value
 	switch e.r.Metric {
 	case MetricStopCoverageShare:
-		e.res.Notes = append(e.res.Notes, fmt.Sprintf("radius %v m", *e.r.RadiusM))
-		return e.finish(StatusNotComputed, "the central area and bus stops are present, but this service version does not yet compute area coverage; no value is reported")
+		return e.stopCoverageShare()
 	case MetricElderlyBedsPer1000:
 		elderly, beds := *s.ElderlyPopulation, *s.ElderlyCareBeds
 		if elderly == 0 {
@@ -607,3 +623,44 @@ func joinAnd(parts []string) string {
 	}
 	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
+
+// stopCoverageShare measures the central area's coverage exactly and holds
+// the share against the tier's threshold.
+func (e *evaluation) stopCoverageShare() Result {
+	sc, err := MeasureStopCoverage(e.ctx, e.s, *e.r.RadiusM)
+	if err != nil {
+		e.err = err
+		return e.res
+	}
+	th := e.threshold.Value
+	sc.Threshold = Float64(th)
+	sc.Tier = e.res.Tier
+	e.stopCoverage = sc
+	e.res.Notes = append(e.res.Notes,
+		fmt.Sprintf("radius %s m; %s", num(sc.RadiusM), sc.Definition),
+		fmt.Sprintf("method: %s", sc.Method),
+		fmt.Sprintf("%d stops given: %d inside the area, %d outside it but within %s m, %d farther, %d duplicates merged",
+			sc.StopsGiven, sc.StopsInside, sc.StopsOutsideNear, num(sc.RadiusM), sc.StopsBeyond, sc.DuplicatesMerged))
+	if p := sc.Population; p != nil {
+		e.res.Notes = append(e.res.Notes, fmt.Sprintf("population-weighted (reported beside the area figure, not used for the verdict): %s of %s residents within %s m, share %s",
+			num(p.Covered), num(p.Total), num(sc.RadiusM), num(p.Share)))
+	}
+	e.res.Value = Float64(sc.Share)
+	if sc.Share >= th-tol(th) {
+		return e.finish(StatusCompliant, fmt.Sprintf("%s of the central area (%s of %s km²) is within %s m of a bus stop; the threshold is %s",
+			pct(sc.Share), num(sc.CoveredKm2), num(sc.TotalKm2), num(sc.RadiusM), pct(th)))
+	}
+	short := th - sc.Share
+	km2 := short * sc.TotalKm2
+	sc.ShortfallShare, sc.ShortfallKm2 = Float64(short), Float64(km2)
+	e.res.Shortfall = Float64(short)
+	e.res.ShortfallItems = []Shortfall{
+		{Quantity: short, Unit: e.r.ShortfallUnit, Action: fmt.Sprintf("bring %s more of the central area within %s m of a bus stop", pct(short), num(sc.RadiusM))},
+		{Quantity: km2, Unit: "km²", Action: fmt.Sprintf("cover %s km² more of the central area", num(km2))},
+	}
+	return e.finish(StatusNonCompliant, fmt.Sprintf("%s of the central area (%s of %s km²) is within %s m of a bus stop, below the threshold of %s",
+		pct(sc.Share), num(sc.CoveredKm2), num(sc.TotalKm2), num(sc.RadiusM), pct(th)))
+}
+
+// pct prints a share as a percentage with two decimals.
+func pct(x float64) string { return strconv.FormatFloat(x*100, 'f', 2, 64) + "%" }

@@ -98,4 +98,6 @@ type Audit struct {
 	Requirements []FacilityRequirement
 	// Fleet is the fleet in standard units, when one was given.
 	Fleet *FleetSummary
+	// StopCoverage is the measured bus-stop coverage, when it was computed.
+	StopCoverage *StopCoverage
 }

@@ -146,11 +146,14 @@ const (
 	CRSBD09        CoordinateSystem = "COORDINATE_SYSTEM_BD09"
 )
 
-// Geometry is a GeoJSON object as the caller sent it, with its coordinate
-// system. Its contents are measured by the bus-stop coverage computation.
+// Geometry is a geometry as the caller sent it, with its coordinate system:
+// either a GeoJSON object or typed positions (Polygons for an area, Points
+// for stops). Rings are closed, as in GeoJSON.
 type Geometry struct {
-	GeoJSON []byte
-	CRS     CoordinateSystem
+	GeoJSON  []byte
+	Polygons [][][][2]float64
+	Points   [][2]float64
+	CRS      CoordinateSystem
 }
 
 // VehicleGroup is a number of vehicles of one class, named either by the
@@ -200,6 +203,11 @@ type Settlement struct {
 
 	CentralArea *Geometry
 	BusStops    *Geometry
+
+	// PopulationPoints, when given, add population-weighted coverage beside
+	// the area figure.
+	PopulationPoints []PopulationPoint
+	PopulationCRS    CoordinateSystem
 }
 
 // JSON paths of the settlement's fields, as named in errors and missing-field lists.
@@ -221,7 +229,9 @@ const (
 	FieldBusDepotAreaM2           = "settlement.busDepotAreaM2"
 	FieldUrbanConstructionLandKm2 = "settlement.urbanConstructionLandKm2"
 	FieldCentralArea              = "settlement.centralArea"
+	FieldCentralAreaPolygons      = "settlement.centralAreaPolygons"
 	FieldBusStops                 = "settlement.busStops"
+	FieldBusStopPositions         = "settlement.busStopPositions"
 )
 
 // Int64 returns a pointer to v, for building settlements in code.

@@ -20,9 +20,12 @@ func enumName(names map[int32]string, v int32) string {
 	return strconv.Itoa(int(v))
 }
 
-func settlementFromProto(p *coveragev1.Settlement) *coverage.Settlement {
+// settlementFromProto maps the wire settlement to the domain's. Values the
+// domain validates (signs, enums, geometry) pass through; only conflicts of
+// wire alternatives are reported here.
+func settlementFromProto(p *coveragev1.Settlement) (*coverage.Settlement, error) {
 	if p == nil {
-		return nil
+		return nil, coverage.InvalidFields(coverage.FieldViolation{Field: "settlement", Reason: "required"})
 	}
 	s := &coverage.Settlement{
 		ID:                       p.GetId(),
@@ -83,22 +86,105 @@ func settlementFromProto(p *coveragev1.Settlement) *coverage.Settlement {
 		}
 		s.Fleet = fleet
 	}
-	s.CentralArea = geometryFromProto(p.GetCentralArea(), p.GetCentralAreaCrs())
-	s.BusStops = geometryFromProto(p.GetBusStops(), p.GetBusStopsCrs())
-	return s
+	var v []coverage.FieldViolation
+	areaCRS := crsFromProto(p.GetCentralAreaCrs())
+	switch {
+	case p.GetCentralArea() != nil && p.GetCentralAreaPolygons() != nil:
+		v = append(v, coverage.FieldViolation{Field: coverage.FieldCentralAreaPolygons, Reason: "give either centralArea (GeoJSON) or centralAreaPolygons, not both"})
+	case p.GetCentralArea() != nil:
+		data, err := geoJSON(p.GetCentralArea())
+		if err != nil {
+			v = append(v, coverage.FieldViolation{Field: coverage.FieldCentralArea, Reason: err.Error()})
+		}
+		s.CentralArea = &coverage.Geometry{GeoJSON: data, CRS: areaCRS}
+	case p.GetCentralAreaPolygons() != nil:
+		s.CentralArea = &coverage.Geometry{Polygons: polygonsFromProto(p.GetCentralAreaPolygons()), CRS: areaCRS}
+	}
+	stopsCRS := crsFromProto(p.GetBusStopsCrs())
+	switch {
+	case p.GetBusStops() != nil && len(p.GetBusStopPositions()) > 0:
+		v = append(v, coverage.FieldViolation{Field: coverage.FieldBusStopPositions, Reason: "give either busStops (GeoJSON) or busStopPositions, not both"})
+	case p.GetBusStops() != nil:
+		data, err := geoJSON(p.GetBusStops())
+		if err != nil {
+			v = append(v, coverage.FieldViolation{Field: coverage.FieldBusStops, Reason: err.Error()})
+		}
+		s.BusStops = &coverage.Geometry{GeoJSON: data, CRS: stopsCRS}
+	case len(p.GetBusStopPositions()) > 0:
+		pts := make([][2]float64, len(p.GetBusStopPositions()))
+		for i, ll := range p.GetBusStopPositions() {
+			pts[i] = [2]float64{ll.GetLon(), ll.GetLat()}
+		}
+		s.BusStops = &coverage.Geometry{Points: pts, CRS: stopsCRS}
+	}
+	for _, pp := range p.GetPopulationPoints() {
+		s.PopulationPoints = append(s.PopulationPoints, coverage.PopulationPoint{Lon: pp.GetLon(), Lat: pp.GetLat(), Count: pp.GetCount()})
+	}
+	s.PopulationCRS = crsFromProto(p.GetPopulationPointsCrs())
+	if len(v) > 0 {
+		return nil, coverage.InvalidFields(v...)
+	}
+	return s, nil
 }
 
-func geometryFromProto(g *structpb.Struct, crs coveragev1.CoordinateSystem) *coverage.Geometry {
-	if g == nil {
+func crsFromProto(c coveragev1.CoordinateSystem) coverage.CoordinateSystem {
+	return coverage.CoordinateSystem(enumName(coveragev1.CoordinateSystem_name, int32(c)))
+}
+
+// geoJSON re-encodes an inline GeoJSON object (carried as a Struct so REST
+// callers post it unescaped) for the GeoJSON decoder.
+func geoJSON(g *structpb.Struct) ([]byte, error) {
+	return protojson.Marshal(g)
+}
+
+func polygonsFromProto(mp *coveragev1.MultiPolygon) [][][][2]float64 {
+	out := make([][][][2]float64, len(mp.GetPolygons()))
+	for i, p := range mp.GetPolygons() {
+		rings := make([][][2]float64, len(p.GetRings()))
+		for j, r := range p.GetRings() {
+			pos := make([][2]float64, len(r.GetPositions()))
+			for k, ll := range r.GetPositions() {
+				pos[k] = [2]float64{ll.GetLon(), ll.GetLat()}
+			}
+			rings[j] = pos
+		}
+		out[i] = rings
+	}
+	return out
+}
+
+func stopCoverageToProto(sc *coverage.StopCoverage) *coveragev1.BusStopCoverage {
+	if sc == nil {
 		return nil
 	}
-	data, err := protojson.Marshal(g)
-	if err != nil {
-		// A Struct that came off the wire always marshals; keep the field
-		// visible to validation rather than dropping it.
-		data = nil
+	out := &coveragev1.BusStopCoverage{
+		CoverageShare:            sc.Share,
+		UncoveredShare:           sc.UncoveredShare,
+		CoveredAreaKm2:           sc.CoveredKm2,
+		TotalAreaKm2:             sc.TotalKm2,
+		UncoveredAreaKm2:         sc.UncoveredKm2,
+		Threshold:                sc.Threshold,
+		Tier:                     sc.Tier,
+		ShortfallShare:           sc.ShortfallShare,
+		ShortfallKm2:             sc.ShortfallKm2,
+		StopsGiven:               int32(sc.StopsGiven),
+		StopsUsed:                int32(sc.StopsUsed),
+		StopsInside:              int32(sc.StopsInside),
+		StopsOutsideWithinRadius: int32(sc.StopsOutsideNear),
+		StopsBeyondRadius:        int32(sc.StopsBeyond),
+		DuplicatesMerged:         int32(sc.DuplicatesMerged),
+		AreaVertices:             int32(sc.AreaVertices),
+		RadiusM:                  sc.RadiusM,
+		Method:                   sc.Method,
+		Definition:               sc.Definition,
+		Projection:               sc.Projection,
+		CentralAreaCrs:           enumValue[coveragev1.CoordinateSystem](coveragev1.CoordinateSystem_value, string(sc.AreaCRS)),
+		BusStopsCrs:              enumValue[coveragev1.CoordinateSystem](coveragev1.CoordinateSystem_value, string(sc.StopsCRS)),
 	}
-	return &coverage.Geometry{GeoJSON: data, CRS: coverage.CoordinateSystem(enumName(coveragev1.CoordinateSystem_name, int32(crs)))}
+	if p := sc.Population; p != nil {
+		out.Population = &coveragev1.PopulationCoverage{Points: int32(p.Points), Total: p.Total, Covered: p.Covered, Share: p.Share}
+	}
+	return out
 }
 
 func enumValue[T ~int32](values map[string]int32, name string) T {

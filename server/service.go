@@ -49,15 +49,16 @@ type settlementRequest interface {
 	GetSettlement() *coveragev1.Settlement
 }
 
-func (s *Service) evaluate(req settlementRequest, topics ...coverage.Topic) (*coverage.Audit, error) {
+func (s *Service) evaluate(ctx context.Context, req settlementRequest, topics ...coverage.Topic) (*coverage.Audit, error) {
 	rs, err := s.catalog.Select(req.GetRulesetId())
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	if req.GetSettlement() == nil {
-		return nil, toStatus(coverage.InvalidFields(coverage.FieldViolation{Field: "settlement", Reason: "required"}))
+	settlement, err := settlementFromProto(req.GetSettlement())
+	if err != nil {
+		return nil, toStatus(err)
 	}
-	a, err := rs.Evaluate(settlementFromProto(req.GetSettlement()), topics...)
+	a, err := rs.EvaluateContext(ctx, settlement, topics...)
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -65,26 +66,27 @@ func (s *Service) evaluate(req settlementRequest, topics ...coverage.Topic) (*co
 }
 
 // Audit evaluates every rule.
-func (s *Service) Audit(_ context.Context, req *coveragev1.AuditRequest) (*coveragev1.AuditResponse, error) {
-	a, err := s.evaluate(req)
+func (s *Service) Audit(ctx context.Context, req *coveragev1.AuditRequest) (*coveragev1.AuditResponse, error) {
+	a, err := s.evaluate(ctx, req)
 	if err != nil {
 		return nil, err
 	}
 	return &coveragev1.AuditResponse{
-		RulesetId:      a.RulesetID,
-		RulesetVersion: a.RulesetVersion,
-		SettlementId:   a.SettlementID,
-		SettlementName: a.SettlementName,
-		Tier:           tierToProto(a.Tier),
-		Results:        resultsToProto(a.Results),
-		Counts:         countsToProto(a.Counts),
+		RulesetId:       a.RulesetID,
+		RulesetVersion:  a.RulesetVersion,
+		SettlementId:    a.SettlementID,
+		SettlementName:  a.SettlementName,
+		Tier:            tierToProto(a.Tier),
+		Results:         resultsToProto(a.Results),
+		Counts:          countsToProto(a.Counts),
+		BusStopCoverage: stopCoverageToProto(a.StopCoverage),
 	}, nil
 }
 
 // topicResults answers the single-topic checks: the first result, and all of
 // them for rulesets with more than one rule in the topic.
-func (s *Service) topicResults(req settlementRequest, topic coverage.Topic) (*coveragev1.RuleResult, []*coveragev1.RuleResult, error) {
-	a, err := s.evaluate(req, topic)
+func (s *Service) topicResults(ctx context.Context, req settlementRequest, topic coverage.Topic) (*coveragev1.RuleResult, []*coveragev1.RuleResult, error) {
+	a, err := s.evaluate(ctx, req, topic)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -96,8 +98,8 @@ func (s *Service) topicResults(req settlementRequest, topic coverage.Topic) (*co
 }
 
 // CheckElderlyCare evaluates the elderly-care rules.
-func (s *Service) CheckElderlyCare(_ context.Context, req *coveragev1.CheckElderlyCareRequest) (*coveragev1.CheckElderlyCareResponse, error) {
-	first, all, err := s.topicResults(req, coverage.TopicElderlyCare)
+func (s *Service) CheckElderlyCare(ctx context.Context, req *coveragev1.CheckElderlyCareRequest) (*coveragev1.CheckElderlyCareResponse, error) {
+	first, all, err := s.topicResults(ctx, req, coverage.TopicElderlyCare)
 	if err != nil {
 		return nil, err
 	}
@@ -105,8 +107,8 @@ func (s *Service) CheckElderlyCare(_ context.Context, req *coveragev1.CheckElder
 }
 
 // CheckParking evaluates the parking rules.
-func (s *Service) CheckParking(_ context.Context, req *coveragev1.CheckParkingRequest) (*coveragev1.CheckParkingResponse, error) {
-	first, all, err := s.topicResults(req, coverage.TopicParking)
+func (s *Service) CheckParking(ctx context.Context, req *coveragev1.CheckParkingRequest) (*coveragev1.CheckParkingResponse, error) {
+	first, all, err := s.topicResults(ctx, req, coverage.TopicParking)
 	if err != nil {
 		return nil, err
 	}
@@ -114,8 +116,8 @@ func (s *Service) CheckParking(_ context.Context, req *coveragev1.CheckParkingRe
 }
 
 // CheckHealthFacilities evaluates the health-facility rules.
-func (s *Service) CheckHealthFacilities(_ context.Context, req *coveragev1.CheckHealthFacilitiesRequest) (*coveragev1.CheckHealthFacilitiesResponse, error) {
-	a, err := s.evaluate(req, coverage.TopicHealth)
+func (s *Service) CheckHealthFacilities(ctx context.Context, req *coveragev1.CheckHealthFacilitiesRequest) (*coveragev1.CheckHealthFacilitiesResponse, error) {
+	a, err := s.evaluate(ctx, req, coverage.TopicHealth)
 	if err != nil {
 		return nil, err
 	}
@@ -126,8 +128,8 @@ func (s *Service) CheckHealthFacilities(_ context.Context, req *coveragev1.Check
 }
 
 // CheckTransit evaluates the public-transport rules.
-func (s *Service) CheckTransit(_ context.Context, req *coveragev1.CheckTransitRequest) (*coveragev1.CheckTransitResponse, error) {
-	a, err := s.evaluate(req, coverage.TopicTransit)
+func (s *Service) CheckTransit(ctx context.Context, req *coveragev1.CheckTransitRequest) (*coveragev1.CheckTransitResponse, error) {
+	a, err := s.evaluate(ctx, req, coverage.TopicTransit)
 	if err != nil {
 		return nil, err
 	}
@@ -138,13 +140,17 @@ func (s *Service) CheckTransit(_ context.Context, req *coveragev1.CheckTransitRe
 	}, nil
 }
 
-// CheckBusStopCoverage validates the request, then answers UNIMPLEMENTED:
-// the area computation is not part of this version, and no value is ever
-// made up in its place.
-func (s *Service) CheckBusStopCoverage(_ context.Context, req *coveragev1.CheckBusStopCoverageRequest) (*coveragev1.CheckBusStopCoverageResponse, error) {
-	if _, err := s.evaluate(req, coverage.TopicBusStopCoverage); err != nil {
+// CheckBusStopCoverage measures the bus-stop coverage of the central area.
+func (s *Service) CheckBusStopCoverage(ctx context.Context, req *coveragev1.CheckBusStopCoverageRequest) (*coveragev1.CheckBusStopCoverageResponse, error) {
+	a, err := s.evaluate(ctx, req, coverage.TopicBusStopCoverage)
+	if err != nil {
 		return nil, err
 	}
-	return nil, toStatus(coverage.Errorf(coverage.CodeUnimplemented,
-		"bus-stop coverage is not computed by this service version; the audit reports %s as STATUS_NOT_COMPUTED", "T18-STOP-COVERAGE-300M"))
+	if len(a.Results) == 0 {
+		return nil, toStatus(coverage.Errorf(coverage.CodeUnimplemented, "ruleset %s has no bus-stop coverage rule", a.RulesetID))
+	}
+	return &coveragev1.CheckBusStopCoverageResponse{
+		Result:   resultToProto(&a.Results[0]),
+		Coverage: stopCoverageToProto(a.StopCoverage),
+	}, nil
 }

@@ -277,9 +277,12 @@ type AuditResponse struct {
 	// One result per rule, in ruleset order.
 	Results []*RuleResult `protobuf:"bytes,6,rep,name=results,proto3" json:"results,omitempty"`
 	// Results counted by status.
-	Counts        *StatusCounts `protobuf:"bytes,7,opt,name=counts,proto3" json:"counts,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Counts *StatusCounts `protobuf:"bytes,7,opt,name=counts,proto3" json:"counts,omitempty"`
+	// The measured bus-stop coverage, when the settlement carried a central
+	// area and stops and the coverage rule applied.
+	BusStopCoverage *BusStopCoverage `protobuf:"bytes,8,opt,name=bus_stop_coverage,json=busStopCoverage,proto3" json:"bus_stop_coverage,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *AuditResponse) Reset() {
@@ -357,6 +360,13 @@ func (x *AuditResponse) GetResults() []*RuleResult {
 func (x *AuditResponse) GetCounts() *StatusCounts {
 	if x != nil {
 		return x.Counts
+	}
+	return nil
+}
+
+func (x *AuditResponse) GetBusStopCoverage() *BusStopCoverage {
+	if x != nil {
+		return x.BusStopCoverage
 	}
 	return nil
 }
@@ -869,8 +879,10 @@ func (x *CheckBusStopCoverageRequest) GetSettlement() *Settlement {
 // CheckBusStopCoverageResponse is the verdict of the bus-stop coverage rule.
 type CheckBusStopCoverageResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The coverage result.
-	Result        *RuleResult `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"`
+	// The coverage verdict.
+	Result *RuleResult `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"`
+	// The measurement behind it; absent when the rule did not apply or an input was missing.
+	Coverage      *BusStopCoverage `protobuf:"bytes,2,opt,name=coverage,proto3" json:"coverage,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -912,6 +924,13 @@ func (x *CheckBusStopCoverageResponse) GetResult() *RuleResult {
 	return nil
 }
 
+func (x *CheckBusStopCoverageResponse) GetCoverage() *BusStopCoverage {
+	if x != nil {
+		return x.Coverage
+	}
+	return nil
+}
+
 var File_coverage_v1_coverage_service_proto protoreflect.FileDescriptor
 
 const file_coverage_v1_coverage_service_proto_rawDesc = "" +
@@ -930,7 +949,7 @@ const file_coverage_v1_coverage_service_proto_rawDesc = "" +
 	"ruleset_id\x18\x01 \x01(\tR\trulesetId\x12<\n" +
 	"\n" +
 	"settlement\x18\x02 \x01(\v2\x17.coverage.v1.SettlementB\x03\xe0A\x02R\n" +
-	"settlement\"\xbc\x02\n" +
+	"settlement\"\x86\x03\n" +
 	"\rAuditResponse\x12\x1d\n" +
 	"\n" +
 	"ruleset_id\x18\x01 \x01(\tR\trulesetId\x12'\n" +
@@ -939,7 +958,8 @@ const file_coverage_v1_coverage_service_proto_rawDesc = "" +
 	"\x0fsettlement_name\x18\x04 \x01(\tR\x0esettlementName\x12/\n" +
 	"\x04tier\x18\x05 \x01(\v2\x1b.coverage.v1.TierAssignmentR\x04tier\x121\n" +
 	"\aresults\x18\x06 \x03(\v2\x17.coverage.v1.RuleResultR\aresults\x121\n" +
-	"\x06counts\x18\a \x01(\v2\x19.coverage.v1.StatusCountsR\x06counts\"v\n" +
+	"\x06counts\x18\a \x01(\v2\x19.coverage.v1.StatusCountsR\x06counts\x12H\n" +
+	"\x11bus_stop_coverage\x18\b \x01(\v2\x1c.coverage.v1.BusStopCoverageR\x0fbusStopCoverage\"v\n" +
 	"\x17CheckElderlyCareRequest\x12\x1d\n" +
 	"\n" +
 	"ruleset_id\x18\x01 \x01(\tR\trulesetId\x12<\n" +
@@ -982,9 +1002,10 @@ const file_coverage_v1_coverage_service_proto_rawDesc = "" +
 	"ruleset_id\x18\x01 \x01(\tR\trulesetId\x12<\n" +
 	"\n" +
 	"settlement\x18\x02 \x01(\v2\x17.coverage.v1.SettlementB\x03\xe0A\x02R\n" +
-	"settlement\"O\n" +
+	"settlement\"\x89\x01\n" +
 	"\x1cCheckBusStopCoverageResponse\x12/\n" +
-	"\x06result\x18\x01 \x01(\v2\x17.coverage.v1.RuleResultR\x06result2\xd6\a\n" +
+	"\x06result\x18\x01 \x01(\v2\x17.coverage.v1.RuleResultR\x06result\x128\n" +
+	"\bcoverage\x18\x02 \x01(\v2\x1c.coverage.v1.BusStopCoverageR\bcoverage2\xd6\a\n" +
 	"\x0fCoverageService\x12i\n" +
 	"\fListRulesets\x12 .coverage.v1.ListRulesetsRequest\x1a!.coverage.v1.ListRulesetsResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/rulesets\x12h\n" +
 	"\n" +
@@ -1031,8 +1052,9 @@ var file_coverage_v1_coverage_service_proto_goTypes = []any{
 	(*TierAssignment)(nil),                // 18: coverage.v1.TierAssignment
 	(*RuleResult)(nil),                    // 19: coverage.v1.RuleResult
 	(*StatusCounts)(nil),                  // 20: coverage.v1.StatusCounts
-	(*FacilityRequirement)(nil),           // 21: coverage.v1.FacilityRequirement
-	(*FleetSummary)(nil),                  // 22: coverage.v1.FleetSummary
+	(*BusStopCoverage)(nil),               // 21: coverage.v1.BusStopCoverage
+	(*FacilityRequirement)(nil),           // 22: coverage.v1.FacilityRequirement
+	(*FleetSummary)(nil),                  // 23: coverage.v1.FleetSummary
 }
 var file_coverage_v1_coverage_service_proto_depIdxs = []int32{
 	16, // 0: coverage.v1.ListRulesetsResponse.rulesets:type_name -> coverage.v1.Ruleset
@@ -1041,42 +1063,44 @@ var file_coverage_v1_coverage_service_proto_depIdxs = []int32{
 	18, // 3: coverage.v1.AuditResponse.tier:type_name -> coverage.v1.TierAssignment
 	19, // 4: coverage.v1.AuditResponse.results:type_name -> coverage.v1.RuleResult
 	20, // 5: coverage.v1.AuditResponse.counts:type_name -> coverage.v1.StatusCounts
-	17, // 6: coverage.v1.CheckElderlyCareRequest.settlement:type_name -> coverage.v1.Settlement
-	19, // 7: coverage.v1.CheckElderlyCareResponse.result:type_name -> coverage.v1.RuleResult
-	19, // 8: coverage.v1.CheckElderlyCareResponse.results:type_name -> coverage.v1.RuleResult
-	17, // 9: coverage.v1.CheckHealthFacilitiesRequest.settlement:type_name -> coverage.v1.Settlement
-	19, // 10: coverage.v1.CheckHealthFacilitiesResponse.results:type_name -> coverage.v1.RuleResult
-	21, // 11: coverage.v1.CheckHealthFacilitiesResponse.requirements:type_name -> coverage.v1.FacilityRequirement
-	17, // 12: coverage.v1.CheckParkingRequest.settlement:type_name -> coverage.v1.Settlement
-	19, // 13: coverage.v1.CheckParkingResponse.result:type_name -> coverage.v1.RuleResult
-	19, // 14: coverage.v1.CheckParkingResponse.results:type_name -> coverage.v1.RuleResult
-	17, // 15: coverage.v1.CheckTransitRequest.settlement:type_name -> coverage.v1.Settlement
-	19, // 16: coverage.v1.CheckTransitResponse.results:type_name -> coverage.v1.RuleResult
-	18, // 17: coverage.v1.CheckTransitResponse.tier:type_name -> coverage.v1.TierAssignment
-	22, // 18: coverage.v1.CheckTransitResponse.fleet:type_name -> coverage.v1.FleetSummary
-	17, // 19: coverage.v1.CheckBusStopCoverageRequest.settlement:type_name -> coverage.v1.Settlement
-	19, // 20: coverage.v1.CheckBusStopCoverageResponse.result:type_name -> coverage.v1.RuleResult
-	0,  // 21: coverage.v1.CoverageService.ListRulesets:input_type -> coverage.v1.ListRulesetsRequest
-	2,  // 22: coverage.v1.CoverageService.GetRuleset:input_type -> coverage.v1.GetRulesetRequest
-	4,  // 23: coverage.v1.CoverageService.Audit:input_type -> coverage.v1.AuditRequest
-	6,  // 24: coverage.v1.CoverageService.CheckElderlyCare:input_type -> coverage.v1.CheckElderlyCareRequest
-	8,  // 25: coverage.v1.CoverageService.CheckHealthFacilities:input_type -> coverage.v1.CheckHealthFacilitiesRequest
-	10, // 26: coverage.v1.CoverageService.CheckParking:input_type -> coverage.v1.CheckParkingRequest
-	12, // 27: coverage.v1.CoverageService.CheckTransit:input_type -> coverage.v1.CheckTransitRequest
-	14, // 28: coverage.v1.CoverageService.CheckBusStopCoverage:input_type -> coverage.v1.CheckBusStopCoverageRequest
-	1,  // 29: coverage.v1.CoverageService.ListRulesets:output_type -> coverage.v1.ListRulesetsResponse
-	3,  // 30: coverage.v1.CoverageService.GetRuleset:output_type -> coverage.v1.GetRulesetResponse
-	5,  // 31: coverage.v1.CoverageService.Audit:output_type -> coverage.v1.AuditResponse
-	7,  // 32: coverage.v1.CoverageService.CheckElderlyCare:output_type -> coverage.v1.CheckElderlyCareResponse
-	9,  // 33: coverage.v1.CoverageService.CheckHealthFacilities:output_type -> coverage.v1.CheckHealthFacilitiesResponse
-	11, // 34: coverage.v1.CoverageService.CheckParking:output_type -> coverage.v1.CheckParkingResponse
-	13, // 35: coverage.v1.CoverageService.CheckTransit:output_type -> coverage.v1.CheckTransitResponse
-	15, // 36: coverage.v1.CoverageService.CheckBusStopCoverage:output_type -> coverage.v1.CheckBusStopCoverageResponse
-	29, // [29:37] is the sub-list for method output_type
-	21, // [21:29] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	21, // 6: coverage.v1.AuditResponse.bus_stop_coverage:type_name -> coverage.v1.BusStopCoverage
+	17, // 7: coverage.v1.CheckElderlyCareRequest.settlement:type_name -> coverage.v1.Settlement
+	19, // 8: coverage.v1.CheckElderlyCareResponse.result:type_name -> coverage.v1.RuleResult
+	19, // 9: coverage.v1.CheckElderlyCareResponse.results:type_name -> coverage.v1.RuleResult
+	17, // 10: coverage.v1.CheckHealthFacilitiesRequest.settlement:type_name -> coverage.v1.Settlement
+	19, // 11: coverage.v1.CheckHealthFacilitiesResponse.results:type_name -> coverage.v1.RuleResult
+	22, // 12: coverage.v1.CheckHealthFacilitiesResponse.requirements:type_name -> coverage.v1.FacilityRequirement
+	17, // 13: coverage.v1.CheckParkingRequest.settlement:type_name -> coverage.v1.Settlement
+	19, // 14: coverage.v1.CheckParkingResponse.result:type_name -> coverage.v1.RuleResult
+	19, // 15: coverage.v1.CheckParkingResponse.results:type_name -> coverage.v1.RuleResult
+	17, // 16: coverage.v1.CheckTransitRequest.settlement:type_name -> coverage.v1.Settlement
+	19, // 17: coverage.v1.CheckTransitResponse.results:type_name -> coverage.v1.RuleResult
+	18, // 18: coverage.v1.CheckTransitResponse.tier:type_name -> coverage.v1.TierAssignment
+	23, // 19: coverage.v1.CheckTransitResponse.fleet:type_name -> coverage.v1.FleetSummary
+	17, // 20: coverage.v1.CheckBusStopCoverageRequest.settlement:type_name -> coverage.v1.Settlement
+	19, // 21: coverage.v1.CheckBusStopCoverageResponse.result:type_name -> coverage.v1.RuleResult
+	21, // 22: coverage.v1.CheckBusStopCoverageResponse.coverage:type_name -> coverage.v1.BusStopCoverage
+	0,  // 23: coverage.v1.CoverageService.ListRulesets:input_type -> coverage.v1.ListRulesetsRequest
+	2,  // 24: coverage.v1.CoverageService.GetRuleset:input_type -> coverage.v1.GetRulesetRequest
+	4,  // 25: coverage.v1.CoverageService.Audit:input_type -> coverage.v1.AuditRequest
+	6,  // 26: coverage.v1.CoverageService.CheckElderlyCare:input_type -> coverage.v1.CheckElderlyCareRequest
+	8,  // 27: coverage.v1.CoverageService.CheckHealthFacilities:input_type -> coverage.v1.CheckHealthFacilitiesRequest
+	10, // 28: coverage.v1.CoverageService.CheckParking:input_type -> coverage.v1.CheckParkingRequest
+	12, // 29: coverage.v1.CoverageService.CheckTransit:input_type -> coverage.v1.CheckTransitRequest
+	14, // 30: coverage.v1.CoverageService.CheckBusStopCoverage:input_type -> coverage.v1.CheckBusStopCoverageRequest
+	1,  // 31: coverage.v1.CoverageService.ListRulesets:output_type -> coverage.v1.ListRulesetsResponse
+	3,  // 32: coverage.v1.CoverageService.GetRuleset:output_type -> coverage.v1.GetRulesetResponse
+	5,  // 33: coverage.v1.CoverageService.Audit:output_type -> coverage.v1.AuditResponse
+	7,  // 34: coverage.v1.CoverageService.CheckElderlyCare:output_type -> coverage.v1.CheckElderlyCareResponse
+	9,  // 35: coverage.v1.CoverageService.CheckHealthFacilities:output_type -> coverage.v1.CheckHealthFacilitiesResponse
+	11, // 36: coverage.v1.CoverageService.CheckParking:output_type -> coverage.v1.CheckParkingResponse
+	13, // 37: coverage.v1.CoverageService.CheckTransit:output_type -> coverage.v1.CheckTransitResponse
+	15, // 38: coverage.v1.CoverageService.CheckBusStopCoverage:output_type -> coverage.v1.CheckBusStopCoverageResponse
+	31, // [31:39] is the sub-list for method output_type
+	23, // [23:31] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_coverage_v1_coverage_service_proto_init() }

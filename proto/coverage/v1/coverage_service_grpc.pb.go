@@ -53,8 +53,9 @@ type CoverageServiceClient interface {
 	// CheckTransit evaluates the public-transport fleet per 10,000 residents,
 	// the average bus speed and the depot area per vehicle, by city-size tier.
 	CheckTransit(ctx context.Context, in *CheckTransitRequest, opts ...grpc.CallOption) (*CheckTransitResponse, error)
-	// CheckBusStopCoverage evaluates the share of the central urban area within
-	// the ruleset's radius of a bus stop.
+	// CheckBusStopCoverage measures, exactly, the share of the central urban
+	// area within the ruleset's radius of a bus stop, and holds it against the
+	// threshold of the settlement's city-size tier.
 	CheckBusStopCoverage(ctx context.Context, in *CheckBusStopCoverageRequest, opts ...grpc.CallOption) (*CheckBusStopCoverageResponse, error)
 }
 
@@ -170,8 +171,9 @@ type CoverageServiceServer interface {
 	// CheckTransit evaluates the public-transport fleet per 10,000 residents,
 	// the average bus speed and the depot area per vehicle, by city-size tier.
 	CheckTransit(context.Context, *CheckTransitRequest) (*CheckTransitResponse, error)
-	// CheckBusStopCoverage evaluates the share of the central urban area within
-	// the ruleset's radius of a bus stop.
+	// CheckBusStopCoverage measures, exactly, the share of the central urban
+	// area within the ruleset's radius of a bus stop, and holds it against the
+	// threshold of the settlement's city-size tier.
 	CheckBusStopCoverage(context.Context, *CheckBusStopCoverageRequest) (*CheckBusStopCoverageResponse, error)
 	mustEmbedUnimplementedCoverageServiceServer()
 }

@@ -774,11 +774,329 @@ func (x *FleetSummary) GetClasses() []*FleetClassCount {
 	return nil
 }
 
+// BusStopCoverage is the measured share of a central area within the
+// ruleset's radius of a bus stop, with what went into it.
+type BusStopCoverage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Covered area ÷ central area, from 0 to 1.
+	CoverageShare float64 `protobuf:"fixed64,1,opt,name=coverage_share,json=coverageShare,proto3" json:"coverage_share,omitempty"`
+	// 1 − coverage_share.
+	UncoveredShare float64 `protobuf:"fixed64,2,opt,name=uncovered_share,json=uncoveredShare,proto3" json:"uncovered_share,omitempty"`
+	// Area of the central area within the radius of a stop, in km².
+	CoveredAreaKm2 float64 `protobuf:"fixed64,3,opt,name=covered_area_km2,json=coveredAreaKm2,proto3" json:"covered_area_km2,omitempty"`
+	// Area of the central area, in km².
+	TotalAreaKm2 float64 `protobuf:"fixed64,4,opt,name=total_area_km2,json=totalAreaKm2,proto3" json:"total_area_km2,omitempty"`
+	// Area of the central area beyond the radius of every stop, in km².
+	UncoveredAreaKm2 float64 `protobuf:"fixed64,5,opt,name=uncovered_area_km2,json=uncoveredAreaKm2,proto3" json:"uncovered_area_km2,omitempty"`
+	// Threshold of the settlement's tier, as a share.
+	Threshold *float64 `protobuf:"fixed64,6,opt,name=threshold,proto3,oneof" json:"threshold,omitempty"`
+	// City-size tier that selected the threshold.
+	Tier string `protobuf:"bytes,7,opt,name=tier,proto3" json:"tier,omitempty"`
+	// Share of the area still to cover to reach the threshold, when below it.
+	ShortfallShare *float64 `protobuf:"fixed64,8,opt,name=shortfall_share,json=shortfallShare,proto3,oneof" json:"shortfall_share,omitempty"`
+	// The same shortfall in km².
+	ShortfallKm2 *float64 `protobuf:"fixed64,9,opt,name=shortfall_km2,json=shortfallKm2,proto3,oneof" json:"shortfall_km2,omitempty"`
+	// Stops given.
+	StopsGiven int32 `protobuf:"varint,10,opt,name=stops_given,json=stopsGiven,proto3" json:"stops_given,omitempty"`
+	// Distinct stops whose disk reaches the area: inside it, or outside within the radius.
+	StopsUsed int32 `protobuf:"varint,11,opt,name=stops_used,json=stopsUsed,proto3" json:"stops_used,omitempty"`
+	// Distinct stops inside the area.
+	StopsInside int32 `protobuf:"varint,12,opt,name=stops_inside,json=stopsInside,proto3" json:"stops_inside,omitempty"`
+	// Distinct stops outside the area but within the radius of it (they cover its edge).
+	StopsOutsideWithinRadius int32 `protobuf:"varint,13,opt,name=stops_outside_within_radius,json=stopsOutsideWithinRadius,proto3" json:"stops_outside_within_radius,omitempty"`
+	// Distinct stops farther than the radius from the area.
+	StopsBeyondRadius int32 `protobuf:"varint,14,opt,name=stops_beyond_radius,json=stopsBeyondRadius,proto3" json:"stops_beyond_radius,omitempty"`
+	// Stops dropped because another stop had the same position.
+	DuplicatesMerged int32 `protobuf:"varint,15,opt,name=duplicates_merged,json=duplicatesMerged,proto3" json:"duplicates_merged,omitempty"`
+	// Vertices of the central area's rings.
+	AreaVertices int32 `protobuf:"varint,16,opt,name=area_vertices,json=areaVertices,proto3" json:"area_vertices,omitempty"`
+	// Radius in metres.
+	RadiusM float64 `protobuf:"fixed64,17,opt,name=radius_m,json=radiusM,proto3" json:"radius_m,omitempty"`
+	// How the area was computed.
+	Method string `protobuf:"bytes,18,opt,name=method,proto3" json:"method,omitempty"`
+	// What the share means.
+	Definition string `protobuf:"bytes,19,opt,name=definition,proto3" json:"definition,omitempty"`
+	// The equal-area projection the area was measured in.
+	Projection string `protobuf:"bytes,20,opt,name=projection,proto3" json:"projection,omitempty"`
+	// Coordinate system the central area was given in (converted to WGS-84 before measuring).
+	CentralAreaCrs CoordinateSystem `protobuf:"varint,21,opt,name=central_area_crs,json=centralAreaCrs,proto3,enum=coverage.v1.CoordinateSystem" json:"central_area_crs,omitempty"`
+	// Coordinate system the stops were given in.
+	BusStopsCrs CoordinateSystem `protobuf:"varint,22,opt,name=bus_stops_crs,json=busStopsCrs,proto3,enum=coverage.v1.CoordinateSystem" json:"bus_stops_crs,omitempty"`
+	// Population-weighted coverage, when population points were given.
+	Population    *PopulationCoverage `protobuf:"bytes,23,opt,name=population,proto3" json:"population,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BusStopCoverage) Reset() {
+	*x = BusStopCoverage{}
+	mi := &file_coverage_v1_result_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BusStopCoverage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BusStopCoverage) ProtoMessage() {}
+
+func (x *BusStopCoverage) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_result_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BusStopCoverage.ProtoReflect.Descriptor instead.
+func (*BusStopCoverage) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_result_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *BusStopCoverage) GetCoverageShare() float64 {
+	if x != nil {
+		return x.CoverageShare
+	}
+	return 0
+}
+
+func (x *BusStopCoverage) GetUncoveredShare() float64 {
+	if x != nil {
+		return x.UncoveredShare
+	}
+	return 0
+}
+
+func (x *BusStopCoverage) GetCoveredAreaKm2() float64 {
+	if x != nil {
+		return x.CoveredAreaKm2
+	}
+	return 0
+}
+
+func (x *BusStopCoverage) GetTotalAreaKm2() float64 {
+	if x != nil {
+		return x.TotalAreaKm2
+	}
+	return 0
+}
+
+func (x *BusStopCoverage) GetUncoveredAreaKm2() float64 {
+	if x != nil {
+		return x.UncoveredAreaKm2
+	}
+	return 0
+}
+
+func (x *BusStopCoverage) GetThreshold() float64 {
+	if x != nil && x.Threshold != nil {
+		return *x.Threshold
+	}
+	return 0
+}
+
+func (x *BusStopCoverage) GetTier() string {
+	if x != nil {
+		return x.Tier
+	}
+	return ""
+}
+
+func (x *BusStopCoverage) GetShortfallShare() float64 {
+	if x != nil && x.ShortfallShare != nil {
+		return *x.ShortfallShare
+	}
+	return 0
+}
+
+func (x *BusStopCoverage) GetShortfallKm2() float64 {
+	if x != nil && x.ShortfallKm2 != nil {
+		return *x.ShortfallKm2
+	}
+	return 0
+}
+
+func (x *BusStopCoverage) GetStopsGiven() int32 {
+	if x != nil {
+		return x.StopsGiven
+	}
+	return 0
+}
+
+func (x *BusStopCoverage) GetStopsUsed() int32 {
+	if x != nil {
+		return x.StopsUsed
+	}
+	return 0
+}
+
+func (x *BusStopCoverage) GetStopsInside() int32 {
+	if x != nil {
+		return x.StopsInside
+	}
+	return 0
+}
+
+func (x *BusStopCoverage) GetStopsOutsideWithinRadius() int32 {
+	if x != nil {
+		return x.StopsOutsideWithinRadius
+	}
+	return 0
+}
+
+func (x *BusStopCoverage) GetStopsBeyondRadius() int32 {
+	if x != nil {
+		return x.StopsBeyondRadius
+	}
+	return 0
+}
+
+func (x *BusStopCoverage) GetDuplicatesMerged() int32 {
+	if x != nil {
+		return x.DuplicatesMerged
+	}
+	return 0
+}
+
+func (x *BusStopCoverage) GetAreaVertices() int32 {
+	if x != nil {
+		return x.AreaVertices
+	}
+	return 0
+}
+
+func (x *BusStopCoverage) GetRadiusM() float64 {
+	if x != nil {
+		return x.RadiusM
+	}
+	return 0
+}
+
+func (x *BusStopCoverage) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *BusStopCoverage) GetDefinition() string {
+	if x != nil {
+		return x.Definition
+	}
+	return ""
+}
+
+func (x *BusStopCoverage) GetProjection() string {
+	if x != nil {
+		return x.Projection
+	}
+	return ""
+}
+
+func (x *BusStopCoverage) GetCentralAreaCrs() CoordinateSystem {
+	if x != nil {
+		return x.CentralAreaCrs
+	}
+	return CoordinateSystem_COORDINATE_SYSTEM_UNSPECIFIED
+}
+
+func (x *BusStopCoverage) GetBusStopsCrs() CoordinateSystem {
+	if x != nil {
+		return x.BusStopsCrs
+	}
+	return CoordinateSystem_COORDINATE_SYSTEM_UNSPECIFIED
+}
+
+func (x *BusStopCoverage) GetPopulation() *PopulationCoverage {
+	if x != nil {
+		return x.Population
+	}
+	return nil
+}
+
+// PopulationCoverage is the share of residents within the radius of a stop.
+type PopulationCoverage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Population points given.
+	Points int32 `protobuf:"varint,1,opt,name=points,proto3" json:"points,omitempty"`
+	// Residents at all points.
+	Total float64 `protobuf:"fixed64,2,opt,name=total,proto3" json:"total,omitempty"`
+	// Residents at points within the radius of a stop.
+	Covered float64 `protobuf:"fixed64,3,opt,name=covered,proto3" json:"covered,omitempty"`
+	// covered ÷ total, from 0 to 1.
+	Share         float64 `protobuf:"fixed64,4,opt,name=share,proto3" json:"share,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PopulationCoverage) Reset() {
+	*x = PopulationCoverage{}
+	mi := &file_coverage_v1_result_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PopulationCoverage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PopulationCoverage) ProtoMessage() {}
+
+func (x *PopulationCoverage) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_result_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PopulationCoverage.ProtoReflect.Descriptor instead.
+func (*PopulationCoverage) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_result_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *PopulationCoverage) GetPoints() int32 {
+	if x != nil {
+		return x.Points
+	}
+	return 0
+}
+
+func (x *PopulationCoverage) GetTotal() float64 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *PopulationCoverage) GetCovered() float64 {
+	if x != nil {
+		return x.Covered
+	}
+	return 0
+}
+
+func (x *PopulationCoverage) GetShare() float64 {
+	if x != nil {
+		return x.Share
+	}
+	return 0
+}
+
 var File_coverage_v1_result_proto protoreflect.FileDescriptor
 
 const file_coverage_v1_result_proto_rawDesc = "" +
 	"\n" +
-	"\x18coverage/v1/result.proto\x12\vcoverage.v1\x1a\x19coverage/v1/ruleset.proto\"\x8a\x01\n" +
+	"\x18coverage/v1/result.proto\x12\vcoverage.v1\x1a\x19coverage/v1/ruleset.proto\x1a\x1ccoverage/v1/settlement.proto\"\x8a\x01\n" +
 	"\tShortfall\x12\x1a\n" +
 	"\bquantity\x18\x01 \x01(\x01R\bquantity\x12\x12\n" +
 	"\x04unit\x18\x02 \x01(\tR\x04unit\x125\n" +
@@ -848,7 +1166,49 @@ const file_coverage_v1_result_proto_rawDesc = "" +
 	"\x0estandard_units\x18\x01 \x01(\x01R\rstandardUnits\x12\x1f\n" +
 	"\bvehicles\x18\x02 \x01(\x03H\x00R\bvehicles\x88\x01\x01\x126\n" +
 	"\aclasses\x18\x03 \x03(\v2\x1c.coverage.v1.FleetClassCountR\aclassesB\v\n" +
-	"\t_vehicles*\xbc\x01\n" +
+	"\t_vehicles\"\x86\b\n" +
+	"\x0fBusStopCoverage\x12%\n" +
+	"\x0ecoverage_share\x18\x01 \x01(\x01R\rcoverageShare\x12'\n" +
+	"\x0funcovered_share\x18\x02 \x01(\x01R\x0euncoveredShare\x12(\n" +
+	"\x10covered_area_km2\x18\x03 \x01(\x01R\x0ecoveredAreaKm2\x12$\n" +
+	"\x0etotal_area_km2\x18\x04 \x01(\x01R\ftotalAreaKm2\x12,\n" +
+	"\x12uncovered_area_km2\x18\x05 \x01(\x01R\x10uncoveredAreaKm2\x12!\n" +
+	"\tthreshold\x18\x06 \x01(\x01H\x00R\tthreshold\x88\x01\x01\x12\x12\n" +
+	"\x04tier\x18\a \x01(\tR\x04tier\x12,\n" +
+	"\x0fshortfall_share\x18\b \x01(\x01H\x01R\x0eshortfallShare\x88\x01\x01\x12(\n" +
+	"\rshortfall_km2\x18\t \x01(\x01H\x02R\fshortfallKm2\x88\x01\x01\x12\x1f\n" +
+	"\vstops_given\x18\n" +
+	" \x01(\x05R\n" +
+	"stopsGiven\x12\x1d\n" +
+	"\n" +
+	"stops_used\x18\v \x01(\x05R\tstopsUsed\x12!\n" +
+	"\fstops_inside\x18\f \x01(\x05R\vstopsInside\x12=\n" +
+	"\x1bstops_outside_within_radius\x18\r \x01(\x05R\x18stopsOutsideWithinRadius\x12.\n" +
+	"\x13stops_beyond_radius\x18\x0e \x01(\x05R\x11stopsBeyondRadius\x12+\n" +
+	"\x11duplicates_merged\x18\x0f \x01(\x05R\x10duplicatesMerged\x12#\n" +
+	"\rarea_vertices\x18\x10 \x01(\x05R\fareaVertices\x12\x19\n" +
+	"\bradius_m\x18\x11 \x01(\x01R\aradiusM\x12\x16\n" +
+	"\x06method\x18\x12 \x01(\tR\x06method\x12\x1e\n" +
+	"\n" +
+	"definition\x18\x13 \x01(\tR\n" +
+	"definition\x12\x1e\n" +
+	"\n" +
+	"projection\x18\x14 \x01(\tR\n" +
+	"projection\x12G\n" +
+	"\x10central_area_crs\x18\x15 \x01(\x0e2\x1d.coverage.v1.CoordinateSystemR\x0ecentralAreaCrs\x12A\n" +
+	"\rbus_stops_crs\x18\x16 \x01(\x0e2\x1d.coverage.v1.CoordinateSystemR\vbusStopsCrs\x12?\n" +
+	"\n" +
+	"population\x18\x17 \x01(\v2\x1f.coverage.v1.PopulationCoverageR\n" +
+	"populationB\f\n" +
+	"\n" +
+	"_thresholdB\x12\n" +
+	"\x10_shortfall_shareB\x10\n" +
+	"\x0e_shortfall_km2\"r\n" +
+	"\x12PopulationCoverage\x12\x16\n" +
+	"\x06points\x18\x01 \x01(\x05R\x06points\x12\x14\n" +
+	"\x05total\x18\x02 \x01(\x01R\x05total\x12\x18\n" +
+	"\acovered\x18\x03 \x01(\x01R\acovered\x12\x14\n" +
+	"\x05share\x18\x04 \x01(\x01R\x05share*\xbc\x01\n" +
 	"\x06Status\x12\x16\n" +
 	"\x12STATUS_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10STATUS_COMPLIANT\x10\x01\x12\x18\n" +
@@ -871,7 +1231,7 @@ func file_coverage_v1_result_proto_rawDescGZIP() []byte {
 }
 
 var file_coverage_v1_result_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_coverage_v1_result_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_coverage_v1_result_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_coverage_v1_result_proto_goTypes = []any{
 	(Status)(0),                 // 0: coverage.v1.Status
 	(*Shortfall)(nil),           // 1: coverage.v1.Shortfall
@@ -881,25 +1241,31 @@ var file_coverage_v1_result_proto_goTypes = []any{
 	(*FacilityRequirement)(nil), // 5: coverage.v1.FacilityRequirement
 	(*FleetClassCount)(nil),     // 6: coverage.v1.FleetClassCount
 	(*FleetSummary)(nil),        // 7: coverage.v1.FleetSummary
-	(FacilityType)(0),           // 8: coverage.v1.FacilityType
-	(Topic)(0),                  // 9: coverage.v1.Topic
-	(Comparison)(0),             // 10: coverage.v1.Comparison
-	(*Citation)(nil),            // 11: coverage.v1.Citation
+	(*BusStopCoverage)(nil),     // 8: coverage.v1.BusStopCoverage
+	(*PopulationCoverage)(nil),  // 9: coverage.v1.PopulationCoverage
+	(FacilityType)(0),           // 10: coverage.v1.FacilityType
+	(Topic)(0),                  // 11: coverage.v1.Topic
+	(Comparison)(0),             // 12: coverage.v1.Comparison
+	(*Citation)(nil),            // 13: coverage.v1.Citation
+	(CoordinateSystem)(0),       // 14: coverage.v1.CoordinateSystem
 }
 var file_coverage_v1_result_proto_depIdxs = []int32{
-	8,  // 0: coverage.v1.Shortfall.facility:type_name -> coverage.v1.FacilityType
-	9,  // 1: coverage.v1.RuleResult.topic:type_name -> coverage.v1.Topic
+	10, // 0: coverage.v1.Shortfall.facility:type_name -> coverage.v1.FacilityType
+	11, // 1: coverage.v1.RuleResult.topic:type_name -> coverage.v1.Topic
 	0,  // 2: coverage.v1.RuleResult.status:type_name -> coverage.v1.Status
-	10, // 3: coverage.v1.RuleResult.comparison:type_name -> coverage.v1.Comparison
+	12, // 3: coverage.v1.RuleResult.comparison:type_name -> coverage.v1.Comparison
 	1,  // 4: coverage.v1.RuleResult.shortfall_items:type_name -> coverage.v1.Shortfall
-	11, // 5: coverage.v1.RuleResult.citation:type_name -> coverage.v1.Citation
-	8,  // 6: coverage.v1.FacilityRequirement.facility:type_name -> coverage.v1.FacilityType
+	13, // 5: coverage.v1.RuleResult.citation:type_name -> coverage.v1.Citation
+	10, // 6: coverage.v1.FacilityRequirement.facility:type_name -> coverage.v1.FacilityType
 	6,  // 7: coverage.v1.FleetSummary.classes:type_name -> coverage.v1.FleetClassCount
-	8,  // [8:8] is the sub-list for method output_type
-	8,  // [8:8] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	14, // 8: coverage.v1.BusStopCoverage.central_area_crs:type_name -> coverage.v1.CoordinateSystem
+	14, // 9: coverage.v1.BusStopCoverage.bus_stops_crs:type_name -> coverage.v1.CoordinateSystem
+	9,  // 10: coverage.v1.BusStopCoverage.population:type_name -> coverage.v1.PopulationCoverage
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_coverage_v1_result_proto_init() }
@@ -908,17 +1274,19 @@ func file_coverage_v1_result_proto_init() {
 		return
 	}
 	file_coverage_v1_ruleset_proto_init()
+	file_coverage_v1_settlement_proto_init()
 	file_coverage_v1_result_proto_msgTypes[1].OneofWrappers = []any{}
 	file_coverage_v1_result_proto_msgTypes[3].OneofWrappers = []any{}
 	file_coverage_v1_result_proto_msgTypes[4].OneofWrappers = []any{}
 	file_coverage_v1_result_proto_msgTypes[6].OneofWrappers = []any{}
+	file_coverage_v1_result_proto_msgTypes[7].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_coverage_v1_result_proto_rawDesc), len(file_coverage_v1_result_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   7,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -220,10 +220,20 @@ type Settlement struct {
 	CentralAreaCrs CoordinateSystem `protobuf:"varint,51,opt,name=central_area_crs,json=centralAreaCrs,proto3,enum=coverage.v1.CoordinateSystem" json:"central_area_crs,omitempty"`
 	// Bus stops as a GeoJSON MultiPoint or a FeatureCollection of Points.
 	BusStops *structpb.Struct `protobuf:"bytes,52,opt,name=bus_stops,json=busStops,proto3" json:"bus_stops,omitempty"`
-	// Coordinate system of `bus_stops`.
-	BusStopsCrs   CoordinateSystem `protobuf:"varint,53,opt,name=bus_stops_crs,json=busStopsCrs,proto3,enum=coverage.v1.CoordinateSystem" json:"bus_stops_crs,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Coordinate system of `bus_stops` (and of `bus_stop_positions`).
+	BusStopsCrs CoordinateSystem `protobuf:"varint,53,opt,name=bus_stops_crs,json=busStopsCrs,proto3,enum=coverage.v1.CoordinateSystem" json:"bus_stops_crs,omitempty"`
+	// Typed alternative to `central_area` for gRPC callers; give one of the two.
+	// Its coordinate system is `central_area_crs`.
+	CentralAreaPolygons *MultiPolygon `protobuf:"bytes,54,opt,name=central_area_polygons,json=centralAreaPolygons,proto3" json:"central_area_polygons,omitempty"`
+	// Typed alternative to `bus_stops` for gRPC callers; give one of the two.
+	BusStopPositions []*LonLat `protobuf:"bytes,55,rep,name=bus_stop_positions,json=busStopPositions,proto3" json:"bus_stop_positions,omitempty"`
+	// Residents at positions (for example census blocks or grid cells), for
+	// population-weighted coverage reported beside the area share.
+	PopulationPoints []*PopulationPoint `protobuf:"bytes,56,rep,name=population_points,json=populationPoints,proto3" json:"population_points,omitempty"`
+	// Coordinate system of `population_points`.
+	PopulationPointsCrs CoordinateSystem `protobuf:"varint,57,opt,name=population_points_crs,json=populationPointsCrs,proto3,enum=coverage.v1.CoordinateSystem" json:"population_points_crs,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *Settlement) Reset() {
@@ -452,6 +462,291 @@ func (x *Settlement) GetBusStopsCrs() CoordinateSystem {
 	return CoordinateSystem_COORDINATE_SYSTEM_UNSPECIFIED
 }
 
+func (x *Settlement) GetCentralAreaPolygons() *MultiPolygon {
+	if x != nil {
+		return x.CentralAreaPolygons
+	}
+	return nil
+}
+
+func (x *Settlement) GetBusStopPositions() []*LonLat {
+	if x != nil {
+		return x.BusStopPositions
+	}
+	return nil
+}
+
+func (x *Settlement) GetPopulationPoints() []*PopulationPoint {
+	if x != nil {
+		return x.PopulationPoints
+	}
+	return nil
+}
+
+func (x *Settlement) GetPopulationPointsCrs() CoordinateSystem {
+	if x != nil {
+		return x.PopulationPointsCrs
+	}
+	return CoordinateSystem_COORDINATE_SYSTEM_UNSPECIFIED
+}
+
+// LonLat is a position in degrees of longitude and latitude.
+type LonLat struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Longitude in degrees, -180 to 180.
+	Lon float64 `protobuf:"fixed64,1,opt,name=lon,proto3" json:"lon,omitempty"`
+	// Latitude in degrees, -90 to 90.
+	Lat           float64 `protobuf:"fixed64,2,opt,name=lat,proto3" json:"lat,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LonLat) Reset() {
+	*x = LonLat{}
+	mi := &file_coverage_v1_settlement_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LonLat) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LonLat) ProtoMessage() {}
+
+func (x *LonLat) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_settlement_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LonLat.ProtoReflect.Descriptor instead.
+func (*LonLat) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_settlement_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *LonLat) GetLon() float64 {
+	if x != nil {
+		return x.Lon
+	}
+	return 0
+}
+
+func (x *LonLat) GetLat() float64 {
+	if x != nil {
+		return x.Lat
+	}
+	return 0
+}
+
+// LinearRing is a closed ring: the first position is repeated last, as in GeoJSON.
+type LinearRing struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At least four positions, the last equal to the first.
+	Positions     []*LonLat `protobuf:"bytes,1,rep,name=positions,proto3" json:"positions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LinearRing) Reset() {
+	*x = LinearRing{}
+	mi := &file_coverage_v1_settlement_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LinearRing) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LinearRing) ProtoMessage() {}
+
+func (x *LinearRing) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_settlement_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LinearRing.ProtoReflect.Descriptor instead.
+func (*LinearRing) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_settlement_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *LinearRing) GetPositions() []*LonLat {
+	if x != nil {
+		return x.Positions
+	}
+	return nil
+}
+
+// Polygon is an outer ring followed by its holes.
+type Polygon struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The outer ring, then the holes.
+	Rings         []*LinearRing `protobuf:"bytes,1,rep,name=rings,proto3" json:"rings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Polygon) Reset() {
+	*x = Polygon{}
+	mi := &file_coverage_v1_settlement_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Polygon) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Polygon) ProtoMessage() {}
+
+func (x *Polygon) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_settlement_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Polygon.ProtoReflect.Descriptor instead.
+func (*Polygon) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_settlement_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Polygon) GetRings() []*LinearRing {
+	if x != nil {
+		return x.Rings
+	}
+	return nil
+}
+
+// MultiPolygon is a set of polygons that do not overlap.
+type MultiPolygon struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The polygons.
+	Polygons      []*Polygon `protobuf:"bytes,1,rep,name=polygons,proto3" json:"polygons,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MultiPolygon) Reset() {
+	*x = MultiPolygon{}
+	mi := &file_coverage_v1_settlement_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MultiPolygon) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MultiPolygon) ProtoMessage() {}
+
+func (x *MultiPolygon) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_settlement_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MultiPolygon.ProtoReflect.Descriptor instead.
+func (*MultiPolygon) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_settlement_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *MultiPolygon) GetPolygons() []*Polygon {
+	if x != nil {
+		return x.Polygons
+	}
+	return nil
+}
+
+// PopulationPoint is a number of residents at a position.
+type PopulationPoint struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Longitude in degrees.
+	Lon float64 `protobuf:"fixed64,1,opt,name=lon,proto3" json:"lon,omitempty"`
+	// Latitude in degrees.
+	Lat float64 `protobuf:"fixed64,2,opt,name=lat,proto3" json:"lat,omitempty"`
+	// Number of residents.
+	Count         float64 `protobuf:"fixed64,3,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PopulationPoint) Reset() {
+	*x = PopulationPoint{}
+	mi := &file_coverage_v1_settlement_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PopulationPoint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PopulationPoint) ProtoMessage() {}
+
+func (x *PopulationPoint) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_settlement_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PopulationPoint.ProtoReflect.Descriptor instead.
+func (*PopulationPoint) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_settlement_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *PopulationPoint) GetLon() float64 {
+	if x != nil {
+		return x.Lon
+	}
+	return 0
+}
+
+func (x *PopulationPoint) GetLat() float64 {
+	if x != nil {
+		return x.Lat
+	}
+	return 0
+}
+
+func (x *PopulationPoint) GetCount() float64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 // FacilityCounts counts public facilities by type. An absent count is unknown,
 // not zero.
 type FacilityCounts struct {
@@ -482,7 +777,7 @@ type FacilityCounts struct {
 
 func (x *FacilityCounts) Reset() {
 	*x = FacilityCounts{}
-	mi := &file_coverage_v1_settlement_proto_msgTypes[1]
+	mi := &file_coverage_v1_settlement_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -494,7 +789,7 @@ func (x *FacilityCounts) String() string {
 func (*FacilityCounts) ProtoMessage() {}
 
 func (x *FacilityCounts) ProtoReflect() protoreflect.Message {
-	mi := &file_coverage_v1_settlement_proto_msgTypes[1]
+	mi := &file_coverage_v1_settlement_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -507,7 +802,7 @@ func (x *FacilityCounts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FacilityCounts.ProtoReflect.Descriptor instead.
 func (*FacilityCounts) Descriptor() ([]byte, []int) {
-	return file_coverage_v1_settlement_proto_rawDescGZIP(), []int{1}
+	return file_coverage_v1_settlement_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *FacilityCounts) GetLevel2GeneralHospitals() int64 {
@@ -595,7 +890,7 @@ type PublicTransportFleet struct {
 
 func (x *PublicTransportFleet) Reset() {
 	*x = PublicTransportFleet{}
-	mi := &file_coverage_v1_settlement_proto_msgTypes[2]
+	mi := &file_coverage_v1_settlement_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -607,7 +902,7 @@ func (x *PublicTransportFleet) String() string {
 func (*PublicTransportFleet) ProtoMessage() {}
 
 func (x *PublicTransportFleet) ProtoReflect() protoreflect.Message {
-	mi := &file_coverage_v1_settlement_proto_msgTypes[2]
+	mi := &file_coverage_v1_settlement_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -620,7 +915,7 @@ func (x *PublicTransportFleet) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublicTransportFleet.ProtoReflect.Descriptor instead.
 func (*PublicTransportFleet) Descriptor() ([]byte, []int) {
-	return file_coverage_v1_settlement_proto_rawDescGZIP(), []int{2}
+	return file_coverage_v1_settlement_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *PublicTransportFleet) GetStandardUnits() float64 {
@@ -655,7 +950,7 @@ type VehicleGroup struct {
 
 func (x *VehicleGroup) Reset() {
 	*x = VehicleGroup{}
-	mi := &file_coverage_v1_settlement_proto_msgTypes[3]
+	mi := &file_coverage_v1_settlement_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -667,7 +962,7 @@ func (x *VehicleGroup) String() string {
 func (*VehicleGroup) ProtoMessage() {}
 
 func (x *VehicleGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_coverage_v1_settlement_proto_msgTypes[3]
+	mi := &file_coverage_v1_settlement_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -680,7 +975,7 @@ func (x *VehicleGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VehicleGroup.ProtoReflect.Descriptor instead.
 func (*VehicleGroup) Descriptor() ([]byte, []int) {
-	return file_coverage_v1_settlement_proto_rawDescGZIP(), []int{3}
+	return file_coverage_v1_settlement_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *VehicleGroup) GetVehicleClass() string {
@@ -708,7 +1003,7 @@ var File_coverage_v1_settlement_proto protoreflect.FileDescriptor
 
 const file_coverage_v1_settlement_proto_rawDesc = "" +
 	"\n" +
-	"\x1ccoverage/v1/settlement.proto\x12\vcoverage.v1\x1a\x1cgoogle/protobuf/struct.proto\"\xe2\x0f\n" +
+	"\x1ccoverage/v1/settlement.proto\x12\vcoverage.v1\x1a\x1cgoogle/protobuf/struct.proto\"\x92\x12\n" +
 	"\n" +
 	"Settlement\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
@@ -743,7 +1038,11 @@ const file_coverage_v1_settlement_proto_rawDesc = "" +
 	"\fcentral_area\x182 \x01(\v2\x17.google.protobuf.StructR\vcentralArea\x12G\n" +
 	"\x10central_area_crs\x183 \x01(\x0e2\x1d.coverage.v1.CoordinateSystemR\x0ecentralAreaCrs\x124\n" +
 	"\tbus_stops\x184 \x01(\v2\x17.google.protobuf.StructR\bbusStops\x12A\n" +
-	"\rbus_stops_crs\x185 \x01(\x0e2\x1d.coverage.v1.CoordinateSystemR\vbusStopsCrsB\x13\n" +
+	"\rbus_stops_crs\x185 \x01(\x0e2\x1d.coverage.v1.CoordinateSystemR\vbusStopsCrs\x12M\n" +
+	"\x15central_area_polygons\x186 \x01(\v2\x19.coverage.v1.MultiPolygonR\x13centralAreaPolygons\x12A\n" +
+	"\x12bus_stop_positions\x187 \x03(\v2\x13.coverage.v1.LonLatR\x10busStopPositions\x12I\n" +
+	"\x11population_points\x188 \x03(\v2\x1c.coverage.v1.PopulationPointR\x10populationPoints\x12Q\n" +
+	"\x15population_points_crs\x189 \x01(\x0e2\x1d.coverage.v1.CoordinateSystemR\x13populationPointsCrsB\x13\n" +
 	"\x11_urban_populationB\x16\n" +
 	"\x14_resident_populationB\x15\n" +
 	"\x13_elderly_populationB\x1b\n" +
@@ -760,7 +1059,21 @@ const file_coverage_v1_settlement_proto_rawDesc = "" +
 	"\x1c_urban_construction_land_km2B \n" +
 	"\x1e_road_hierarchy_meets_standardB\x1d\n" +
 	"\x1b_intelligent_traffic_systemB \n" +
-	"\x1e_compulsory_education_balanced\"\xa4\x06\n" +
+	"\x1e_compulsory_education_balanced\",\n" +
+	"\x06LonLat\x12\x10\n" +
+	"\x03lon\x18\x01 \x01(\x01R\x03lon\x12\x10\n" +
+	"\x03lat\x18\x02 \x01(\x01R\x03lat\"?\n" +
+	"\n" +
+	"LinearRing\x121\n" +
+	"\tpositions\x18\x01 \x03(\v2\x13.coverage.v1.LonLatR\tpositions\"8\n" +
+	"\aPolygon\x12-\n" +
+	"\x05rings\x18\x01 \x03(\v2\x17.coverage.v1.LinearRingR\x05rings\"@\n" +
+	"\fMultiPolygon\x120\n" +
+	"\bpolygons\x18\x01 \x03(\v2\x14.coverage.v1.PolygonR\bpolygons\"K\n" +
+	"\x0fPopulationPoint\x12\x10\n" +
+	"\x03lon\x18\x01 \x01(\x01R\x03lon\x12\x10\n" +
+	"\x03lat\x18\x02 \x01(\x01R\x03lat\x12\x14\n" +
+	"\x05count\x18\x03 \x01(\x01R\x05count\"\xa4\x06\n" +
 	"\x0eFacilityCounts\x12=\n" +
 	"\x18level2_general_hospitals\x18\x01 \x01(\x03H\x00R\x16level2GeneralHospitals\x88\x01\x01\x12(\n" +
 	"\rtcm_hospitals\x18\x02 \x01(\x03H\x01R\ftcmHospitals\x88\x01\x01\x12J\n" +
@@ -821,30 +1134,42 @@ func file_coverage_v1_settlement_proto_rawDescGZIP() []byte {
 }
 
 var file_coverage_v1_settlement_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_coverage_v1_settlement_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_coverage_v1_settlement_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_coverage_v1_settlement_proto_goTypes = []any{
 	(SettlementKind)(0),          // 0: coverage.v1.SettlementKind
 	(CoordinateSystem)(0),        // 1: coverage.v1.CoordinateSystem
 	(*Settlement)(nil),           // 2: coverage.v1.Settlement
-	(*FacilityCounts)(nil),       // 3: coverage.v1.FacilityCounts
-	(*PublicTransportFleet)(nil), // 4: coverage.v1.PublicTransportFleet
-	(*VehicleGroup)(nil),         // 5: coverage.v1.VehicleGroup
-	(*structpb.Struct)(nil),      // 6: google.protobuf.Struct
+	(*LonLat)(nil),               // 3: coverage.v1.LonLat
+	(*LinearRing)(nil),           // 4: coverage.v1.LinearRing
+	(*Polygon)(nil),              // 5: coverage.v1.Polygon
+	(*MultiPolygon)(nil),         // 6: coverage.v1.MultiPolygon
+	(*PopulationPoint)(nil),      // 7: coverage.v1.PopulationPoint
+	(*FacilityCounts)(nil),       // 8: coverage.v1.FacilityCounts
+	(*PublicTransportFleet)(nil), // 9: coverage.v1.PublicTransportFleet
+	(*VehicleGroup)(nil),         // 10: coverage.v1.VehicleGroup
+	(*structpb.Struct)(nil),      // 11: google.protobuf.Struct
 }
 var file_coverage_v1_settlement_proto_depIdxs = []int32{
-	0, // 0: coverage.v1.Settlement.kind:type_name -> coverage.v1.SettlementKind
-	3, // 1: coverage.v1.Settlement.facilities:type_name -> coverage.v1.FacilityCounts
-	4, // 2: coverage.v1.Settlement.bus_fleet:type_name -> coverage.v1.PublicTransportFleet
-	6, // 3: coverage.v1.Settlement.central_area:type_name -> google.protobuf.Struct
-	1, // 4: coverage.v1.Settlement.central_area_crs:type_name -> coverage.v1.CoordinateSystem
-	6, // 5: coverage.v1.Settlement.bus_stops:type_name -> google.protobuf.Struct
-	1, // 6: coverage.v1.Settlement.bus_stops_crs:type_name -> coverage.v1.CoordinateSystem
-	5, // 7: coverage.v1.PublicTransportFleet.vehicles:type_name -> coverage.v1.VehicleGroup
-	8, // [8:8] is the sub-list for method output_type
-	8, // [8:8] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	0,  // 0: coverage.v1.Settlement.kind:type_name -> coverage.v1.SettlementKind
+	8,  // 1: coverage.v1.Settlement.facilities:type_name -> coverage.v1.FacilityCounts
+	9,  // 2: coverage.v1.Settlement.bus_fleet:type_name -> coverage.v1.PublicTransportFleet
+	11, // 3: coverage.v1.Settlement.central_area:type_name -> google.protobuf.Struct
+	1,  // 4: coverage.v1.Settlement.central_area_crs:type_name -> coverage.v1.CoordinateSystem
+	11, // 5: coverage.v1.Settlement.bus_stops:type_name -> google.protobuf.Struct
+	1,  // 6: coverage.v1.Settlement.bus_stops_crs:type_name -> coverage.v1.CoordinateSystem
+	6,  // 7: coverage.v1.Settlement.central_area_polygons:type_name -> coverage.v1.MultiPolygon
+	3,  // 8: coverage.v1.Settlement.bus_stop_positions:type_name -> coverage.v1.LonLat
+	7,  // 9: coverage.v1.Settlement.population_points:type_name -> coverage.v1.PopulationPoint
+	1,  // 10: coverage.v1.Settlement.population_points_crs:type_name -> coverage.v1.CoordinateSystem
+	3,  // 11: coverage.v1.LinearRing.positions:type_name -> coverage.v1.LonLat
+	4,  // 12: coverage.v1.Polygon.rings:type_name -> coverage.v1.LinearRing
+	5,  // 13: coverage.v1.MultiPolygon.polygons:type_name -> coverage.v1.Polygon
+	10, // 14: coverage.v1.PublicTransportFleet.vehicles:type_name -> coverage.v1.VehicleGroup
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_coverage_v1_settlement_proto_init() }
@@ -853,16 +1178,16 @@ func file_coverage_v1_settlement_proto_init() {
 		return
 	}
 	file_coverage_v1_settlement_proto_msgTypes[0].OneofWrappers = []any{}
-	file_coverage_v1_settlement_proto_msgTypes[1].OneofWrappers = []any{}
-	file_coverage_v1_settlement_proto_msgTypes[2].OneofWrappers = []any{}
-	file_coverage_v1_settlement_proto_msgTypes[3].OneofWrappers = []any{}
+	file_coverage_v1_settlement_proto_msgTypes[6].OneofWrappers = []any{}
+	file_coverage_v1_settlement_proto_msgTypes[7].OneofWrappers = []any{}
+	file_coverage_v1_settlement_proto_msgTypes[8].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_coverage_v1_settlement_proto_rawDesc), len(file_coverage_v1_settlement_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   4,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,261 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/civic-standards/coverage/clients/client"
+	coveragev1 "github.com/civic-standards/coverage/proto/coverage/v1"
+)
+
+// Exit statuses.
+const (
+	ExitOK          = 0
+	ExitFailure     = 1 // the server was unreachable or failed
+	ExitUsage       = 2 // bad flags or arguments
+	ExitInvalidData = 3 // the server rejected the input as invalid
+)
+
+type globals struct {
+	server  string
+	timeout time.Duration
+	output  string
+}
+
+// Run runs the command line with args (without the program name) and returns
+// the exit status.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:           "coverage",
+		Short:         "Check settlements against public-service standards on a coverage server",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&g.server, "server", "localhost:50051", "gRPC address of the coverage server")
+	root.PersistentFlags().DurationVar(&g.timeout, "timeout", client.DefaultTimeout, "deadline of each call")
+	root.PersistentFlags().StringVarP(&g.output, "output", "o", "table", "output format: table or json")
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.AddCommand(rulesetsCmd(g), checkCmd(g))
+	root.SetArgs(args)
+
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintln(stderr, "coverage:", err)
+	var ce *client.Error
+	switch {
+	case errors.As(err, &ce) && ce.IsInvalid():
+		for _, v := range ce.Violations {
+			fmt.Fprintf(stderr, "  %s: %s\n", v.Field, v.Reason)
+		}
+		return ExitInvalidData
+	case errors.As(err, &ce):
+		return ExitFailure
+	case errors.Is(err, errUsage) || strings.Contains(err.Error(), "unknown flag") || strings.Contains(err.Error(), "unknown command") || strings.Contains(err.Error(), "accepts"):
+		return ExitUsage
+	}
+	return ExitFailure
+}
+
+var errUsage = errors.New("usage")
+
+func (g *globals) dial() (*client.Client, error) {
+	if g.output != "table" && g.output != "json" {
+		return nil, fmt.Errorf("%w: --output must be table or json, got %q", errUsage, g.output)
+	}
+	return client.Dial(g.server, client.WithTimeout(g.timeout))
+}
+
+func rulesetsCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "rulesets [ID]",
+		Short: "List the server's rulesets, or show the rules of one",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.dial()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			out := cmd.OutOrStdout()
+			if len(args) == 1 {
+				resp, err := c.GetRuleset(cmd.Context(), &coveragev1.GetRulesetRequest{Id: args[0]})
+				if err != nil {
+					return err
+				}
+				if g.output == "json" {
+					return writeJSON(out, resp)
+				}
+				return writeRules(out, resp.GetRuleset())
+			}
+			resp, err := c.ListRulesets(cmd.Context(), &coveragev1.ListRulesetsRequest{})
+			if err != nil {
+				return err
+			}
+			if g.output == "json" {
+				return writeJSON(out, resp)
+			}
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tVERSION\tRULES\tDEFAULT\tTITLE")
+			for _, rs := range resp.GetRulesets() {
+				def := ""
+				if rs.GetId() == resp.GetDefaultRulesetId() {
+					def = "yes"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", rs.GetId(), rs.GetVersion(), len(rs.GetRules()), def, rs.GetTitle())
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func writeRules(out io.Writer, rs *coveragev1.Ruleset) error {
+	fmt.Fprintf(out, "%s %s — %s\n%s\n\n", rs.GetId(), rs.GetVersion(), rs.GetTitle(), rs.GetSource().GetTitle())
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RULE\tSECTION\tTITLE")
+	for _, r := range rs.GetRules() {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.GetId(), r.GetCitation().GetSection(), r.GetTitle())
+	}
+	return tw.Flush()
+}
+
+// standards maps the names `coverage check` accepts to their RPCs.
+var standards = map[string]func(ctx context.Context, c *client.Client, rulesetID string, s *coveragev1.Settlement) (proto.Message, []*coveragev1.RuleResult, error){
+	"all": func(ctx context.Context, c *client.Client, id string, s *coveragev1.Settlement) (proto.Message, []*coveragev1.RuleResult, error) {
+		r, err := c.Audit(ctx, &coveragev1.AuditRequest{RulesetId: id, Settlement: s})
+		return r, r.GetResults(), err
+	},
+	"elderly-care": func(ctx context.Context, c *client.Client, id string, s *coveragev1.Settlement) (proto.Message, []*coveragev1.RuleResult, error) {
+		r, err := c.CheckElderlyCare(ctx, &coveragev1.CheckElderlyCareRequest{RulesetId: id, Settlement: s})
+		return r, r.GetResults(), err
+	},
+	"health-facilities": func(ctx context.Context, c *client.Client, id string, s *coveragev1.Settlement) (proto.Message, []*coveragev1.RuleResult, error) {
+		r, err := c.CheckHealthFacilities(ctx, &coveragev1.CheckHealthFacilitiesRequest{RulesetId: id, Settlement: s})
+		return r, r.GetResults(), err
+	},
+	"parking": func(ctx context.Context, c *client.Client, id string, s *coveragev1.Settlement) (proto.Message, []*coveragev1.RuleResult, error) {
+		r, err := c.CheckParking(ctx, &coveragev1.CheckParkingRequest{RulesetId: id, Settlement: s})
+		return r, r.GetResults(), err
+	},
+	"transit": func(ctx context.Context, c *client.Client, id string, s *coveragev1.Settlement) (proto.Message, []*coveragev1.RuleResult, error) {
+		r, err := c.CheckTransit(ctx, &coveragev1.CheckTransitRequest{RulesetId: id, Settlement: s})
+		return r, r.GetResults(), err
+	},
+	"bus-stop-coverage": func(ctx context.Context, c *client.Client, id string, s *coveragev1.Settlement) (proto.Message, []*coveragev1.RuleResult, error) {
+		r, err := c.CheckBusStopCoverage(ctx, &coveragev1.CheckBusStopCoverageRequest{RulesetId: id, Settlement: s})
+		if r.GetResult() == nil {
+			return r, nil, err
+		}
+		return r, []*coveragev1.RuleResult{r.GetResult()}, err
+	},
+}
+
+func standardNames() []string {
+	names := make([]string, 0, len(standards))
+	for n := range standards {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func checkCmd(g *globals) *cobra.Command {
+	var file, rulesetID string
+	cmd := &cobra.Command{
+		Use:   "check STANDARD --settlement FILE",
+		Short: "Check one settlement against a standard (" + strings.Join(standardNames(), ", ") + ")",
+		Long: "Check one settlement, given as protojson (the `settlement` object of the REST API) in FILE or on\n" +
+			"standard input (-), against one standard, or against every rule with `all`.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			call, ok := standards[args[0]]
+			if !ok {
+				return fmt.Errorf("%w: unknown standard %q; want one of %s", errUsage, args[0], strings.Join(standardNames(), ", "))
+			}
+			s, err := readSettlement(file, cmd.InOrStdin())
+			if err != nil {
+				return err
+			}
+			c, err := g.dial()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			resp, results, err := call(cmd.Context(), c, rulesetID, s)
+			if err != nil {
+				return err
+			}
+			if g.output == "json" {
+				return writeJSON(cmd.OutOrStdout(), resp)
+			}
+			return writeResults(cmd.OutOrStdout(), results)
+		},
+	}
+	cmd.Flags().StringVarP(&file, "settlement", "s", "-", "settlement JSON file, or - for standard input")
+	cmd.Flags().StringVar(&rulesetID, "ruleset", "", "ruleset ID (default: the server's default)")
+	return cmd
+}
+
+func readSettlement(file string, stdin io.Reader) (*coveragev1.Settlement, error) {
+	var data []byte
+	var err error
+	if file == "-" {
+		data, err = io.ReadAll(stdin)
+	} else {
+		data, err = os.ReadFile(file)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read settlement: %w", err)
+	}
+	s := &coveragev1.Settlement{}
+	if err := protojson.Unmarshal(data, s); err != nil {
+		return nil, fmt.Errorf("%w: settlement %s: %v", errUsage, file, err)
+	}
+	return s, nil
+}
+
+func writeJSON(out io.Writer, m proto.Message) error {
+	data, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(m)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(out, string(data))
+	return err
+}
+
+func writeResults(out io.Writer, results []*coveragev1.RuleResult) error {
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RULE\tSTATUS\tVALUE\tTHRESHOLD\tSHORTFALL\tREASON")
+	for _, r := range results {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.GetRuleId(), strings.TrimPrefix(r.GetStatus().String(), "STATUS_"),
+			optional(r.Value, ""), optional(r.Threshold, ""), optional(r.Shortfall, r.GetShortfallUnit()), r.GetReason())
+	}
+	return tw.Flush()
+}
+
+func optional(v *float64, unit string) string {
+	if v == nil {
+		return "-"
+	}
+	s := strconv.FormatFloat(*v, 'g', 8, 64)
+	if unit != "" {
+		s += " " + unit
+	}
+	return s
+}

@@ -1,0 +1,174 @@
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	coveragev1 "github.com/civic-standards/coverage/proto/coverage/v1"
+)
+
+// DefaultTimeout is the deadline given to calls whose context has none.
+const DefaultTimeout = 30 * time.Second
+
+// Option configures Dial.
+type Option func(*options)
+
+type options struct {
+	tls      *tls.Config
+	token    string
+	timeout  time.Duration
+	dialOpts []grpc.DialOption
+}
+
+// WithTLS connects over TLS with the given configuration (for mutual TLS,
+// set its Certificates).
+func WithTLS(cfg *tls.Config) Option { return func(o *options) { o.tls = cfg } }
+
+// WithToken sends the token as "authorization: Bearer <token>" on every call.
+// It requires TLS, so the token never crosses the network in clear text.
+func WithToken(token string) Option { return func(o *options) { o.token = token } }
+
+// WithTimeout sets the deadline for calls whose context has none (default
+// DefaultTimeout); zero or less leaves such calls without a deadline.
+func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
+
+// WithDialOptions passes extra options to grpc.NewClient.
+func WithDialOptions(opts ...grpc.DialOption) Option {
+	return func(o *options) { o.dialOpts = append(o.dialOpts, opts...) }
+}
+
+// retryPolicy retries every method of the service on UNAVAILABLE: all of them
+// are read-only evaluations, so a repeat cannot change anything.
+const retryPolicy = `{
+  "methodConfig": [{
+    "name": [{"service": "coverage.v1.CoverageService"}],
+    "retryPolicy": {
+      "maxAttempts": 4,
+      "initialBackoff": "0.2s",
+      "maxBackoff": "2s",
+      "backoffMultiplier": 2,
+      "retryableStatusCodes": ["UNAVAILABLE"]
+    }
+  }]
+}`
+
+// Client is a connection to a coverage server. It is safe for concurrent use.
+type Client struct {
+	coveragev1.CoverageServiceClient
+	conn *grpc.ClientConn
+}
+
+// Dial connects to target ("host:port", or any gRPC target such as
+// "dns:///coverage.example:50051"). The connection is made lazily, on the
+// first call.
+func Dial(target string, opts ...Option) (*Client, error) {
+	o := options{timeout: DefaultTimeout}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	creds := insecure.NewCredentials()
+	if o.tls != nil {
+		creds = credentials.NewTLS(o.tls)
+	}
+	dial := []grpc.DialOption{
+		grpc.WithTransportCredentials(creds),
+		grpc.WithDefaultServiceConfig(retryPolicy),
+	}
+	if o.token != "" {
+		if o.tls == nil {
+			return nil, errors.New("client: a bearer token needs TLS (WithTLS)")
+		}
+		dial = append(dial, grpc.WithPerRPCCredentials(bearer(o.token)))
+	}
+	if o.timeout > 0 {
+		dial = append(dial, grpc.WithChainUnaryInterceptor(defaultDeadline(o.timeout)))
+	}
+	dial = append(dial, grpc.WithChainUnaryInterceptor(typedErrors))
+	conn, err := grpc.NewClient(target, append(dial, o.dialOpts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	return &Client{CoverageServiceClient: coveragev1.NewCoverageServiceClient(conn), conn: conn}, nil
+}
+
+// Close closes the connection.
+func (c *Client) Close() error { return c.conn.Close() }
+
+// Conn is the underlying connection, for other services on the same server
+// (health checking, for one).
+func (c *Client) Conn() *grpc.ClientConn { return c.conn }
+
+type bearer string
+
+func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(b)}, nil
+}
+
+func (bearer) RequireTransportSecurity() bool { return true }
+
+func defaultDeadline(d time.Duration) grpc.UnaryClientInterceptor {
+	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if _, ok := ctx.Deadline(); !ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, d)
+			defer cancel()
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+}
+
+func typedErrors(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	return fromStatus(invoker(ctx, method, req, reply, cc, opts...))
+}
+
+// FieldViolation is one bad field of a request, as the server named it.
+type FieldViolation struct {
+	Field  string
+	Reason string
+}
+
+// Error is an error returned by the server. It keeps the gRPC status, so
+// status.FromError and status.Code still work on it.
+type Error struct {
+	Code       codes.Code
+	Message    string
+	Violations []FieldViolation
+	st         *status.Status
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
+
+// GRPCStatus lets the grpc/status package see through the wrapper.
+func (e *Error) GRPCStatus() *status.Status { return e.st }
+
+// IsInvalid reports whether the server rejected the request as bad input.
+func (e *Error) IsInvalid() bool { return e.Code == codes.InvalidArgument }
+
+func fromStatus(err error) error {
+	if err == nil {
+		return nil
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		return err
+	}
+	e := &Error{Code: st.Code(), Message: st.Message(), st: st}
+	for _, d := range st.Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok {
+			for _, v := range br.GetFieldViolations() {
+				e.Violations = append(e.Violations, FieldViolation{Field: v.GetField(), Reason: v.GetDescription()})
+			}
+		}
+	}
+	return e
+}

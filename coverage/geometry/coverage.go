@@ -1,0 +1,433 @@
+package geometry
+
+import (
+	"context"
+	"math"
+	"slices"
+	"sort"
+)
+
+// Coverage is the covered part of a region.
+type Coverage struct {
+	// CoveredArea is area(∪ disks ∩ region) in m².
+	CoveredArea float64
+	// TotalArea is area(region) in m².
+	TotalArea float64
+	// Stops is the number of stops given.
+	Stops int
+	// Duplicates is the number of stops merged because another stop had the
+	// same position.
+	Duplicates int
+	// Inside is the number of distinct stops inside the region.
+	Inside int
+	// OutsideNear is the number of distinct stops outside the region but
+	// within the radius of it: their disks still cover part of it.
+	OutsideNear int
+	// Far is the number of distinct stops farther than the radius from the
+	// region: they cover nothing.
+	Far int
+}
+
+// Share is CoveredArea ÷ TotalArea, clamped to [0, 1] against rounding.
+func (c Coverage) Share() float64 {
+	if c.TotalArea <= 0 {
+		return 0
+	}
+	return math.Min(1, math.Max(0, c.CoveredArea/c.TotalArea))
+}
+
+// cancelEvery is how many disks are processed between checks for cancellation.
+const cancelEvery = 1024
+
+// Cover computes the area of the region within radius of any stop. Stops may
+// lie anywhere, repeat, or be absent (coverage 0). It stops early with the
+// context's error when ctx is cancelled.
+func (r *Region) Cover(ctx context.Context, stops []Point, radius float64) (Coverage, error) {
+	cov := Coverage{TotalArea: r.area, Stops: len(stops)}
+	if !(radius > 0) || math.IsInf(radius, 0) {
+		return cov, &InvalidError{Polygon: -1, Ring: -1, Reason: "radius must be a positive number of metres"}
+	}
+	sg := newStopGrid(stops, r.min, r.max, radius)
+	cov.Duplicates = len(stops) - len(sg.pts) - sg.far
+	cov.Far = sg.far
+
+	// Integrate relative to a point near the region, where coordinates are small.
+	o := Point{(r.min.X + r.max.X) / 2, (r.min.Y + r.max.Y) / 2}
+	var sum float64
+	w := newArcWork(len(r.edges))
+	for i := range sg.pts {
+		if i%cancelEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return Coverage{}, err
+			}
+		}
+		contrib, inside, near := r.arcContribution(sg, i, radius, o, w)
+		sum += contrib
+		switch {
+		case inside:
+			cov.Inside++
+		case near:
+			cov.OutsideNear++
+		default:
+			cov.Far++
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return Coverage{}, err
+	}
+	sum += r.edgeContribution(sg, radius, o)
+	cov.CoveredArea = math.Min(math.Max(sum, 0), r.area)
+	return cov, nil
+}
+
+// arcWork holds per-call scratch space, reused across disks.
+type arcWork struct {
+	covered  []interval
+	crossing []float64
+	inside   []interval
+	stamp    []int32
+	gen      int32
+}
+
+func newArcWork(edges int) *arcWork { return &arcWork{stamp: make([]int32, edges)} }
+
+type interval struct{ lo, hi float64 }
+
+const twoPi = 2 * math.Pi
+
+// arcContribution integrates ½(x dy − y dx) over the arcs of circle i that
+// lie inside the region and inside no other disk. It also reports whether the
+// stop is inside the region and whether its disk reaches the region at all.
+func (r *Region) arcContribution(sg *stopGrid, i int, radius float64, o Point, w *arcWork) (contrib float64, inside, near bool) {
+	c := sg.pts[i]
+	free := w.freeArcs(sg, i, radius)
+
+	// Crossings of the circle with the region's boundary, and the distance to it.
+	w.gen++
+	w.crossing = w.crossing[:0]
+	g := &r.grid
+	x0, y0 := g.cellOf(Point{c.X - radius, c.Y - radius})
+	x1, y1 := g.cellOf(Point{c.X + radius, c.Y + radius})
+	minDist2 := math.Inf(1)
+	for cy := g.clampY(y0); cy <= g.clampY(y1); cy++ {
+		for cx := g.clampX(x0); cx <= g.clampX(x1); cx++ {
+			cell := cy*g.nx + cx
+			for _, e := range g.items[g.start[cell]:g.start[cell+1]] {
+				if w.stamp[e] == w.gen {
+					continue
+				}
+				w.stamp[e] = w.gen
+				ed := &r.edges[e]
+				minDist2 = math.Min(minDist2, segDist2(c, ed.a, ed.b))
+				w.crossing = circleSegmentAngles(c, radius, ed.a, ed.b, w.crossing)
+			}
+		}
+	}
+	inside = r.Contains(c)
+	near = inside || minDist2 < radius*radius
+	if !near {
+		// The circle neither contains nor meets the boundary near it; the
+		// region could still lie wholly inside the disk (a tiny island).
+		near = r.insideDisk(c, radius)
+	}
+	if len(free) == 0 || !near {
+		return 0, inside, near
+	}
+
+	// Arcs of the circle inside the region, split at the crossings.
+	w.inside = w.inside[:0]
+	if len(w.crossing) == 0 {
+		if r.Contains(onCircle(c, radius, free[0].lo+(free[0].hi-free[0].lo)/2)) {
+			w.inside = append(w.inside, interval{0, twoPi})
+		}
+	} else {
+		sort.Float64s(w.crossing)
+		n := len(w.crossing)
+		for k := 0; k < n; k++ {
+			lo := w.crossing[k]
+			hi := w.crossing[(k+1)%n]
+			if k == n-1 {
+				hi += twoPi
+			}
+			if hi-lo <= 0 {
+				continue
+			}
+			if r.Contains(onCircle(c, radius, lo+(hi-lo)/2)) {
+				w.inside = appendWrapped(w.inside, lo, hi)
+			}
+		}
+		sortIntervals(w.inside)
+	}
+	if len(w.inside) == 1 && w.inside[0] == (interval{0, twoPi}) && len(free) == 1 && free[0] == (interval{0, twoPi}) {
+		// A whole circle: the linear terms vanish exactly.
+		return math.Pi * radius * radius, inside, near
+	}
+	// Integrate over free ∩ inside.
+	cc := c.sub(o)
+	a, b := 0, 0
+	for a < len(free) && b < len(w.inside) {
+		lo := math.Max(free[a].lo, w.inside[b].lo)
+		hi := math.Min(free[a].hi, w.inside[b].hi)
+		if hi > lo {
+			contrib += arcIntegral(cc, radius, lo, hi)
+		}
+		if free[a].hi < w.inside[b].hi {
+			a++
+		} else {
+			b++
+		}
+	}
+	return contrib, inside, near
+}
+
+// insideDisk reports whether the whole region lies within the disk.
+func (r *Region) insideDisk(c Point, radius float64) bool {
+	r2 := radius * radius
+	for _, p := range []Point{r.min, r.max, {r.min.X, r.max.Y}, {r.max.X, r.min.Y}} {
+		d := p.sub(c)
+		if dot(d, d) >= r2 {
+			return false
+		}
+	}
+	return true
+}
+
+func onCircle(c Point, radius, theta float64) Point {
+	return Point{c.X + radius*math.Cos(theta), c.Y + radius*math.Sin(theta)}
+}
+
+// arcIntegral is ½∫(x dy − y dx) over the circle centred at c (relative to
+// the integration origin) from angle lo to hi.
+func arcIntegral(c Point, radius, lo, hi float64) float64 {
+	return 0.5 * (radius*radius*(hi-lo) +
+		radius*c.X*(math.Sin(hi)-math.Sin(lo)) -
+		radius*c.Y*(math.Cos(hi)-math.Cos(lo)))
+}
+
+// freeArcs returns the arcs of circle i, as sorted intervals in [0, 2π), that
+// no other disk covers. Neighbours are visited nearest cells first, and the
+// search stops once the circle is known to be wholly covered.
+func (w *arcWork) freeArcs(sg *stopGrid, i int, radius float64) []interval {
+	c := sg.pts[i]
+	w.covered = w.covered[:0]
+	cx, cy := sg.cellOf(c)
+	var sectors uint64
+	const nSectors = 64
+	sectorWidth := twoPi / nSectors
+	d2max := 4 * radius * radius
+	for ring, offs := range sg.rings {
+		for _, off := range offs {
+			x, y := cx+off[0], cy+off[1]
+			if x < 0 || y < 0 || x >= sg.nx || y >= sg.ny {
+				continue
+			}
+			cell := y*sg.nx + x
+			for _, j := range sg.items[sg.start[cell]:sg.start[cell+1]] {
+				if int(j) == i {
+					continue
+				}
+				d := sg.pts[j].sub(c)
+				d2 := dot(d, d)
+				if d2 >= d2max {
+					continue
+				}
+				phi := math.Atan2(d.Y, d.X)
+				alpha := math.Acos(math.Sqrt(d2) / (2 * radius))
+				lo, hi := phi-alpha, phi+alpha
+				w.covered = appendWrapped(w.covered, lo, hi)
+				// Whole sectors inside (lo, hi) are certainly covered.
+				s0 := math.Ceil(lo / sectorWidth)
+				s1 := math.Floor(hi / sectorWidth)
+				for s := s0; s < s1; s++ {
+					sectors |= 1 << (uint(int(s)+2*nSectors) % nSectors)
+				}
+			}
+		}
+		if sectors == math.MaxUint64 && ring > 0 {
+			return nil
+		}
+	}
+	if len(w.covered) == 0 {
+		return []interval{{0, twoPi}}
+	}
+	sortIntervals(w.covered)
+	var free []interval
+	at := 0.0
+	for _, iv := range w.covered {
+		if iv.lo > at {
+			free = append(free, interval{at, iv.lo})
+		}
+		at = math.Max(at, iv.hi)
+	}
+	if at < twoPi {
+		free = append(free, interval{at, twoPi})
+	}
+	return free
+}
+
+// appendWrapped adds the arc (lo, hi), hi − lo ≤ 2π, as one or two intervals within [0, 2π).
+func appendWrapped(ivs []interval, lo, hi float64) []interval {
+	for lo < 0 {
+		lo += twoPi
+		hi += twoPi
+	}
+	for lo >= twoPi {
+		lo -= twoPi
+		hi -= twoPi
+	}
+	if hi <= twoPi {
+		return append(ivs, interval{lo, hi})
+	}
+	return append(ivs, interval{lo, twoPi}, interval{0, hi - twoPi})
+}
+
+func sortIntervals(ivs []interval) {
+	slices.SortFunc(ivs, func(a, b interval) int {
+		switch {
+		case a.lo < b.lo:
+			return -1
+		case a.lo > b.lo:
+			return 1
+		}
+		return 0
+	})
+}
+
+// circleSegmentAngles appends the angles at which the circle crosses segment
+// a→b (half-open at b, so a shared vertex is counted once).
+func circleSegmentAngles(c Point, radius float64, a, b Point, out []float64) []float64 {
+	d := b.sub(a)
+	f := a.sub(c)
+	A := dot(d, d)
+	B := 2 * dot(f, d)
+	C := dot(f, f) - radius*radius
+	disc := B*B - 4*A*C
+	if disc <= 0 || A == 0 {
+		return out
+	}
+	sq := math.Sqrt(disc)
+	// Numerically stable roots.
+	q := -0.5 * (B + math.Copysign(sq, B))
+	t1, t2 := q/A, C/q
+	if q == 0 {
+		t1, t2 = 0, 0
+	}
+	for _, t := range [2]float64{t1, t2} {
+		if t >= 0 && t < 1 {
+			p := Point{f.X + t*d.X, f.Y + t*d.Y}
+			out = append(out, math.Mod(math.Atan2(p.Y, p.X)+twoPi, twoPi))
+		}
+	}
+	return out
+}
+
+func segDist2(p, a, b Point) float64 {
+	d := b.sub(a)
+	t := 0.0
+	if l := dot(d, d); l > 0 {
+		t = math.Max(0, math.Min(1, dot(p.sub(a), d)/l))
+	}
+	q := Point{a.X + t*d.X - p.X, a.Y + t*d.Y - p.Y}
+	return dot(q, q)
+}
+
+// edgeContribution integrates ½(x dy − y dx) over the parts of the region's
+// edges that lie inside at least one disk.
+func (r *Region) edgeContribution(sg *stopGrid, radius float64, o Point) float64 {
+	var sum float64
+	stamp := make([]int32, len(sg.pts))
+	var gen int32
+	var ivs []interval
+	r2 := radius * radius
+	for _, e := range r.edges {
+		gen++
+		ivs = ivs[:0]
+		d := e.b.sub(e.a)
+		A := dot(d, d)
+		// Walk the edge in steps of about a stop cell, querying the cells
+		// around each step, so a long edge does not scan its whole bounding box.
+		steps := int(math.Sqrt(A)/sg.size) + 1
+		for s := 0; s <= steps; s++ {
+			p := Point{e.a.X + d.X*float64(s)/float64(steps), e.a.Y + d.Y*float64(s)/float64(steps)}
+			px, py := sg.cellOf(p)
+			reach := int(math.Ceil(radius/sg.size)) + 1
+			for y := max(py-reach, 0); y <= min(py+reach, sg.ny-1); y++ {
+				for x := max(px-reach, 0); x <= min(px+reach, sg.nx-1); x++ {
+					cell := y*sg.nx + x
+					for _, j := range sg.items[sg.start[cell]:sg.start[cell+1]] {
+						if stamp[j] == gen {
+							continue
+						}
+						stamp[j] = gen
+						f := e.a.sub(sg.pts[j])
+						B := 2 * dot(f, d)
+						C := dot(f, f) - r2
+						disc := B*B - 4*A*C
+						if disc <= 0 {
+							continue
+						}
+						sq := math.Sqrt(disc)
+						t1, t2 := (-B-sq)/(2*A), (-B+sq)/(2*A)
+						t1, t2 = math.Max(t1, 0), math.Min(t2, 1)
+						if t2 > t1 {
+							ivs = append(ivs, interval{t1, t2})
+						}
+					}
+				}
+			}
+		}
+		if len(ivs) == 0 {
+			continue
+		}
+		sortIntervals(ivs)
+		a, b := e.a.sub(o), e.b.sub(o)
+		dd := b.sub(a)
+		at := func(t float64) Point { return Point{a.X + t*dd.X, a.Y + t*dd.Y} }
+		lo, hi := ivs[0].lo, ivs[0].hi
+		flush := func() { sum += 0.5 * cross(at(lo), at(hi)) }
+		for _, iv := range ivs[1:] {
+			if iv.lo > hi {
+				flush()
+				lo, hi = iv.lo, iv.hi
+			} else {
+				hi = math.Max(hi, iv.hi)
+			}
+		}
+		flush()
+	}
+	return sum
+}
+
+// WithinRadius reports, for each query point, whether a stop lies within
+// radius of it (distance < radius, as for the disks).
+func WithinRadius(stops []Point, radius float64, queries []Point) []bool {
+	out := make([]bool, len(queries))
+	if len(stops) == 0 || len(queries) == 0 || !(radius > 0) {
+		return out
+	}
+	lo, hi := queries[0], queries[0]
+	for _, q := range queries {
+		lo.X, lo.Y = math.Min(lo.X, q.X), math.Min(lo.Y, q.Y)
+		hi.X, hi.Y = math.Max(hi.X, q.X), math.Max(hi.Y, q.Y)
+	}
+	sg := newStopGrid(stops, lo, hi, radius)
+	reach := int(math.Ceil(radius/sg.size)) + 1
+	r2 := radius * radius
+	for k, q := range queries {
+		qx, qy := sg.cellOf(q)
+	search:
+		for y := max(qy-reach, 0); y <= min(qy+reach, sg.ny-1); y++ {
+			for x := max(qx-reach, 0); x <= min(qx+reach, sg.nx-1); x++ {
+				cell := y*sg.nx + x
+				for _, j := range sg.items[sg.start[cell]:sg.start[cell+1]] {
+					d := sg.pts[j].sub(q)
+					if dot(d, d) < r2 {
+						out[k] = true
+						break search
+					}
+				}
+			}
+		}
+	}
+	return out
+}

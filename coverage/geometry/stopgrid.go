@@ -1,0 +1,106 @@
+package geometry
+
+import (
+	"math"
+	"slices"
+	"sort"
+)
+
+// stopGrid indexes distinct stops in cells of half the radius, with the cell
+// offsets around a cell ordered by distance so neighbour searches can visit
+// the nearest stops first.
+type stopGrid struct {
+	origin Point
+	size   float64
+	nx, ny int
+	pts    []Point
+	start  []int32
+	items  []int32
+	rings  [][][2]int // cell offsets grouped by ring (Chebyshev distance), nearest first
+	far    int        // stops dropped because no disk of theirs can reach the region
+}
+
+const maxStopCells = 1 << 24
+
+func newStopGrid(stops []Point, regionMin, regionMax Point, radius float64) *stopGrid {
+	g := &stopGrid{size: radius / 2}
+	lo := Point{regionMin.X - radius, regionMin.Y - radius}
+	hi := Point{regionMax.X + radius, regionMax.Y + radius}
+	for ((hi.X-lo.X)/g.size+1)*((hi.Y-lo.Y)/g.size+1) > maxStopCells {
+		g.size *= 1.5
+	}
+	g.origin = lo
+	g.nx = int((hi.X-lo.X)/g.size) + 1
+	g.ny = int((hi.Y-lo.Y)/g.size) + 1
+
+	// Keep the stops whose disk can reach the region's bounding box.
+	kept := make([]Point, 0, len(stops))
+	for _, p := range stops {
+		if p.X < lo.X || p.Y < lo.Y || p.X > hi.X || p.Y > hi.Y {
+			g.far++
+			continue
+		}
+		kept = append(kept, p)
+	}
+	cells := g.nx * g.ny
+	cellOf := make([]int32, len(kept))
+	g.start = make([]int32, cells+1)
+	for i, p := range kept {
+		x, y := g.cellOf(p)
+		c := int32(min(y, g.ny-1)*g.nx + min(x, g.nx-1))
+		cellOf[i] = c
+		g.start[c+1]++
+	}
+	for c := 0; c < cells; c++ {
+		g.start[c+1] += g.start[c]
+	}
+	order := make([]int32, len(kept))
+	fill := slices.Clone(g.start[:cells])
+	for i, c := range cellOf {
+		order[fill[c]] = int32(i)
+		fill[c]++
+	}
+	// Merge duplicates within each cell (equal points share a cell), and
+	// store the points in cell order for locality.
+	g.pts = make([]Point, 0, len(kept))
+	g.items = make([]int32, 0, len(kept))
+	newStart := make([]int32, cells+1)
+	for c := 0; c < cells; c++ {
+		members := order[g.start[c]:g.start[c+1]]
+		sort.Slice(members, func(a, b int) bool {
+			pa, pb := kept[members[a]], kept[members[b]]
+			return pa.X < pb.X || (pa.X == pb.X && pa.Y < pb.Y)
+		})
+		for k, m := range members {
+			if k > 0 && kept[m] == kept[members[k-1]] {
+				continue
+			}
+			g.items = append(g.items, int32(len(g.pts)))
+			g.pts = append(g.pts, kept[m])
+		}
+		newStart[c+1] = int32(len(g.items))
+	}
+	g.start = newStart
+
+	// Offsets of the cells that can hold a stop within 2r, nearest rings first.
+	reach := int(math.Ceil(2*radius/g.size)) + 1
+	g.rings = make([][][2]int, reach+1)
+	for dy := -reach; dy <= reach; dy++ {
+		for dx := -reach; dx <= reach; dx++ {
+			ring := max(abs(dx), abs(dy))
+			g.rings[ring] = append(g.rings[ring], [2]int{dx, dy})
+		}
+	}
+	return g
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+func (g *stopGrid) cellOf(p Point) (int, int) {
+	return int(math.Floor((p.X - g.origin.X) / g.size)), int(math.Floor((p.Y - g.origin.Y) / g.size))
+}

@@ -1,0 +1,338 @@
+package coverage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/civic-standards/coverage/coverage/geo"
+	"github.com/civic-standards/coverage/coverage/geometry"
+)
+
+// PopulationPoint is a number of residents at a position, for
+// population-weighted coverage.
+type PopulationPoint struct {
+	Lon, Lat float64
+	Count    float64
+}
+
+// StopCoverage is the measured bus-stop coverage of a central area.
+type StopCoverage struct {
+	// Share is covered ÷ total area, in [0, 1].
+	Share          float64
+	UncoveredShare float64
+	CoveredKm2     float64
+	TotalKm2       float64
+	UncoveredKm2   float64
+
+	// Threshold, Tier and the shortfall against it, when a tier applies.
+	Threshold      *float64
+	Tier           string
+	ShortfallShare *float64
+	ShortfallKm2   *float64
+
+	StopsGiven       int
+	StopsUsed        int // inside the area, or outside but within the radius
+	StopsInside      int
+	StopsOutsideNear int
+	StopsBeyond      int // farther than the radius from the area
+	DuplicatesMerged int
+	AreaVertices     int
+
+	RadiusM    float64
+	Method     string
+	Definition string
+	Projection string
+	AreaCRS    CoordinateSystem
+	StopsCRS   CoordinateSystem
+
+	Population *PopulationCoverage
+}
+
+// PopulationCoverage is the share of residents within the radius of a stop,
+// reported beside (never instead of) the area share.
+type PopulationCoverage struct {
+	Points  int
+	Total   float64
+	Covered float64
+	Share   float64
+}
+
+// Method and definition strings reported with every coverage result.
+const (
+	coverageMethod = "exact: Green's-theorem integration over circle arcs and polygon edges " +
+		"(no polygonal approximation of circles), on an ellipsoidal Lambert azimuthal equal-area projection centred on the area"
+	coverageDefinition = "area(∪ disks of the radius around the stops ∩ central area) ÷ area(central area); straight-line distance, overlapping disks counted once"
+)
+
+// Limits on the area, beyond which one local equal-area plane no longer keeps
+// the radius true to about 2e-5.
+const (
+	maxHalfExtentM = 250_000 // the area must fit in a 500 km × 500 km square around its centre
+	maxAbsLatitude = 85.0
+)
+
+func datumOf(c CoordinateSystem) geo.Datum {
+	switch c {
+	case CRSGCJ02:
+		return geo.GCJ02
+	case CRSBD09:
+		return geo.BD09
+	case CRSCGCS2000:
+		return geo.CGCS2000
+	}
+	return geo.WGS84
+}
+
+// MeasureStopCoverage measures the share of the settlement's central area
+// within radius metres of its bus stops. Geometry errors are CodeInvalid and
+// name the field, the ring and the problem.
+func MeasureStopCoverage(ctx context.Context, s *Settlement, radius float64) (*StopCoverage, error) {
+	if s.CentralArea == nil || s.BusStops == nil {
+		return nil, Errorf(CodeInvalid, "a central area and bus stops are required")
+	}
+	areaField := FieldCentralArea
+	if s.CentralArea.Polygons != nil {
+		areaField = FieldCentralAreaPolygons
+	}
+	polys, paths, err := s.CentralArea.polygons()
+	if err != nil {
+		return nil, geoError(areaField, err)
+	}
+	areaDatum := datumOf(s.CentralArea.CRS)
+	var v violations
+	// Validate positions, convert to WGS-84 and find the extent.
+	minLon, maxLon, minLat, maxLat := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	wgs := make([]geo.PolygonLL, len(polys))
+	for pi, poly := range polys {
+		if len(poly) == 0 {
+			v.add(areaField+"."+paths[pi], "polygon has no rings")
+			continue
+		}
+		wgs[pi] = make(geo.PolygonLL, len(poly))
+		for ri, ring := range poly {
+			path := fmt.Sprintf("%s.%s[%d]", areaField, paths[pi], ri)
+			if msg := checkRingLL(ring); msg != "" {
+				v.add(path, "%s", msg)
+				continue
+			}
+			out := make([]geo.LonLat, 0, len(ring)-1)
+			for k, p := range ring[:len(ring)-1] {
+				if msg := geo.CheckPosition(p); msg != "" {
+					v.add(fmt.Sprintf("%s[%d]", path, k), "%s", msg)
+					continue
+				}
+				lon, lat := areaDatum.ToWGS84(p[0], p[1])
+				q := geo.LonLat{lon, lat}
+				// Consecutive repeats are common in real boundaries and change nothing.
+				if len(out) > 0 && out[len(out)-1] == q {
+					continue
+				}
+				out = append(out, q)
+				minLon, maxLon = math.Min(minLon, lon), math.Max(maxLon, lon)
+				minLat, maxLat = math.Min(minLat, lat), math.Max(maxLat, lat)
+			}
+			if len(out) > 1 && out[len(out)-1] == out[0] {
+				out = out[:len(out)-1]
+			}
+			wgs[pi][ri] = out
+		}
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	switch {
+	case maxLon-minLon > 180:
+		return nil, InvalidFields(FieldViolation{Field: areaField,
+			Reason: fmt.Sprintf("the area spans longitudes %.4f to %.4f: it crosses the antimeridian or is wider than half the globe; split it", minLon, maxLon)})
+	case math.Max(math.Abs(minLat), math.Abs(maxLat)) > maxAbsLatitude:
+		return nil, InvalidFields(FieldViolation{Field: areaField,
+			Reason: fmt.Sprintf("the area reaches latitude %.4f, too close to a pole for a local equal-area plane (limit ±%v°)", math.Max(math.Abs(minLat), math.Abs(maxLat)), maxAbsLatitude)})
+	}
+	proj := geo.NewLAEA((minLon+maxLon)/2, (minLat+maxLat)/2, 0, 0)
+	planar := make([]geometry.Polygon, len(wgs))
+	for pi, poly := range wgs {
+		planar[pi] = make(geometry.Polygon, len(poly))
+		for ri, ring := range poly {
+			pr := make(geometry.Ring, len(ring))
+			for k, p := range ring {
+				x, y := proj.Forward(p[0], p[1])
+				if math.Abs(x) > maxHalfExtentM || math.Abs(y) > maxHalfExtentM {
+					return nil, InvalidFields(FieldViolation{Field: areaField,
+						Reason: fmt.Sprintf("the area is too wide: it reaches %.0f km from its centre, beyond the %d km a local equal-area plane measures to about 2e-5; split it", math.Hypot(x, y)/1000, maxHalfExtentM/1000)})
+				}
+				pr[k] = geometry.Point{X: x, Y: y}
+			}
+			planar[pi][ri] = pr
+		}
+	}
+	region, err := geometry.NewRegion(planar)
+	if err != nil {
+		var ie *geometry.InvalidError
+		if errors.As(err, &ie) {
+			field := areaField
+			if ie.Polygon >= 0 && ie.Polygon < len(paths) {
+				field = fmt.Sprintf("%s.%s", areaField, paths[ie.Polygon])
+				if ie.Ring >= 0 {
+					field += fmt.Sprintf("[%d]", ie.Ring)
+				}
+			}
+			reason := ie.Reason
+			if ie.At != nil {
+				lon, lat := proj.Inverse(ie.At.X, ie.At.Y)
+				lon, lat = areaDatum.FromWGS84(lon, lat)
+				reason = fmt.Sprintf("%s at lon %.6f, lat %.6f", ie.Reason, lon, lat)
+			}
+			return nil, InvalidFields(FieldViolation{Field: field, Reason: reason})
+		}
+		return nil, err
+	}
+
+	stopsField := FieldBusStops
+	if s.BusStops.Points != nil {
+		stopsField = FieldBusStopPositions
+	}
+	points, ppaths, err := s.BusStops.points()
+	if err != nil {
+		return nil, geoError(stopsField, err)
+	}
+	stopDatum := datumOf(s.BusStops.CRS)
+	stops := make([]geometry.Point, 0, len(points))
+	for k, p := range points {
+		if msg := geo.CheckPosition(p); msg != "" {
+			v.add(stopsField+ppaths[k], "%s", msg)
+			continue
+		}
+		lon, lat := stopDatum.ToWGS84(p[0], p[1])
+		x, y := proj.Forward(lon, lat)
+		if math.IsNaN(x) || math.IsNaN(y) || math.IsInf(x, 0) || math.IsInf(y, 0) {
+			// The far side of the globe: it covers nothing here.
+			x, y = math.MaxFloat64, math.MaxFloat64
+		}
+		stops = append(stops, geometry.Point{X: x, Y: y})
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+
+	cov, err := region.Cover(ctx, stops, radius)
+	if err != nil {
+		return nil, err
+	}
+	sc := &StopCoverage{
+		Share:            cov.Share(),
+		CoveredKm2:       cov.CoveredArea / 1e6,
+		TotalKm2:         cov.TotalArea / 1e6,
+		StopsGiven:       cov.Stops,
+		StopsInside:      cov.Inside,
+		StopsOutsideNear: cov.OutsideNear,
+		StopsUsed:        cov.Inside + cov.OutsideNear,
+		StopsBeyond:      cov.Far,
+		DuplicatesMerged: cov.Duplicates,
+		AreaVertices:     region.Vertices(),
+		RadiusM:          radius,
+		Method:           coverageMethod,
+		Definition:       coverageDefinition,
+		Projection:       proj.String(),
+		AreaCRS:          normalCRS(s.CentralArea.CRS),
+		StopsCRS:         normalCRS(s.BusStops.CRS),
+	}
+	sc.UncoveredShare = 1 - sc.Share
+	sc.UncoveredKm2 = math.Max(0, sc.TotalKm2-sc.CoveredKm2)
+
+	if len(s.PopulationPoints) > 0 {
+		pc, err := populationCoverage(s, proj, stops, radius)
+		if err != nil {
+			return nil, err
+		}
+		sc.Population = pc
+	}
+	return sc, nil
+}
+
+func populationCoverage(s *Settlement, proj *geo.LAEA, stops []geometry.Point, radius float64) (*PopulationCoverage, error) {
+	var v violations
+	d := datumOf(s.PopulationCRS)
+	qs := make([]geometry.Point, len(s.PopulationPoints))
+	for i, p := range s.PopulationPoints {
+		path := fmt.Sprintf("settlement.populationPoints[%d]", i)
+		if msg := geo.CheckPosition(geo.LonLat{p.Lon, p.Lat}); msg != "" {
+			v.add(path, "%s", msg)
+		}
+		if math.IsNaN(p.Count) || math.IsInf(p.Count, 0) || p.Count < 0 {
+			v.add(path+".count", "must be a finite, non-negative number, got %v", p.Count)
+		}
+		lon, lat := d.ToWGS84(p.Lon, p.Lat)
+		x, y := proj.Forward(lon, lat)
+		qs[i] = geometry.Point{X: x, Y: y}
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	near := geometry.WithinRadius(stops, radius, qs)
+	pc := &PopulationCoverage{Points: len(qs)}
+	for i, p := range s.PopulationPoints {
+		pc.Total += p.Count
+		if near[i] {
+			pc.Covered += p.Count
+		}
+	}
+	if pc.Total > 0 {
+		pc.Share = pc.Covered / pc.Total
+	}
+	return pc, nil
+}
+
+func normalCRS(c CoordinateSystem) CoordinateSystem {
+	if c == "" || c == CRSUnspecified {
+		return CRSWGS84
+	}
+	return c
+}
+
+func checkRingLL(ring []geo.LonLat) string {
+	switch {
+	case len(ring) == 0:
+		return "empty ring"
+	case len(ring) < 4:
+		return fmt.Sprintf("ring has %d positions; a closed ring needs at least 4", len(ring))
+	case ring[0] != ring[len(ring)-1]:
+		return fmt.Sprintf("ring is not closed: the first position %v differs from the last %v", ring[0], ring[len(ring)-1])
+	}
+	return ""
+}
+
+func geoError(field string, err error) error {
+	var ge *geo.Error
+	if errors.As(err, &ge) {
+		if ge.Path != "" {
+			field += "." + ge.Path
+		}
+		return InvalidFields(FieldViolation{Field: field, Reason: ge.Reason})
+	}
+	return InvalidFields(FieldViolation{Field: field, Reason: err.Error()})
+}
+
+// polygons returns the area's polygons in degrees with the path of each.
+func (g *Geometry) polygons() ([]geo.PolygonLL, []string, error) {
+	if g.Polygons != nil {
+		paths := make([]string, len(g.Polygons))
+		for i := range paths {
+			paths[i] = fmt.Sprintf("polygons[%d].rings", i)
+		}
+		return g.Polygons, paths, nil
+	}
+	return geo.DecodeArea(g.GeoJSON)
+}
+
+func (g *Geometry) points() ([]geo.LonLat, []string, error) {
+	if g.Points != nil {
+		paths := make([]string, len(g.Points))
+		for i := range paths {
+			paths[i] = fmt.Sprintf("[%d]", i)
+		}
+		return g.Points, paths, nil
+	}
+	return geo.DecodePoints(g.GeoJSON)
+}
