@@ -56,6 +56,11 @@ func (rs *Ruleset) EvaluateContext(ctx context.Context, s *Settlement, topics ..
 		a.Counts[res.Status]++
 		a.Requirements = append(a.Requirements, e.requirements...)
 	}
+	if a.StopCoverage == nil && (s.CentralArea != nil || s.BusStops != nil) {
+		if err := validateGeometry(s); err != nil {
+			return nil, err
+		}
+	}
 	return a, nil
 }
 
@@ -352,6 +357,15 @@ func (e *evaluation) selectThreshold() (string, bool) {
 	}
 	t := e.threshold
 	e.res.Threshold = Float64(t.Value)
+	if r.Metric == MetricFacilityCount {
+		// The threshold reported is what the verdict is held to: the count
+		// required of a single facility type, or the number of types.
+		if len(r.Facilities) == 1 {
+			e.res.Threshold = Float64(float64(e.requiredFacilities()))
+		} else {
+			e.res.Threshold = Float64(float64(len(r.Facilities)))
+		}
+	}
 	e.res.ThresholdUpper = t.Upper
 	e.res.SizeClass = t.Label
 	if t.Tier != "" {
@@ -514,13 +528,9 @@ func (e *evaluation) short(q float64, action func(float64) string, reason string
 // the threshold, scaled by population where the threshold says so.
 func (e *evaluation) facilities() Result {
 	t := e.threshold
-	required := int64(ceilTol(t.Value))
+	required := e.requiredFacilities()
 	scaled := ""
 	if t.PopulationPerUnit != nil {
-		n := (e.population + *t.PopulationPerUnit - 1) / *t.PopulationPerUnit
-		if n > required {
-			required = n
-		}
 		scaled = fmt.Sprintf(" (⌈%s ÷ %s⌉)", group(e.population), group(*t.PopulationPerUnit))
 	}
 	var met int
@@ -561,6 +571,22 @@ func (e *evaluation) facilities() Result {
 	return e.finish(StatusNonCompliant, "missing "+joinAnd(lacking))
 }
 
+// requiredFacilities is how many facilities of each listed type the
+// threshold asks for: its value, or one per populationPerUnit residents
+// (rounded up) when that is more.
+func (e *evaluation) requiredFacilities() int64 {
+	t := e.threshold
+	required := int64(ceilTol(t.Value))
+	if per := t.PopulationPerUnit; per != nil {
+		n := e.population / *per
+		if e.population%*per != 0 {
+			n++
+		}
+		required = max(required, n)
+	}
+	return required
+}
+
 func describeRequired(fs []FacilityType, n int64) string {
 	parts := make([]string, len(fs))
 	for i, f := range fs {
@@ -569,12 +595,16 @@ func describeRequired(fs []FacilityType, n int64) string {
 	return joinAnd(parts)
 }
 
-// tol absorbs floating-point error in comparisons of computed quantities.
+// tol absorbs floating-point error in comparisons of computed quantities
+// (a coverage share of 0.9999999999998 meets a threshold of 1).
 func tol(x float64) float64 { return 1e-9 * math.Max(1, math.Abs(x)) }
 
-// ceilTol rounds up, ignoring excess that is only floating-point error
-// (36 × 12,345 ÷ 1,000 must need 445 beds, 36 × 12,000 ÷ 1,000 exactly 432).
-func ceilTol(x float64) float64 { return math.Ceil(x - tol(x)) }
+// ceilTol rounds up, ignoring excess that is only floating-point error:
+// 36 × 12,000 ÷ 1,000 needs exactly 432 beds, 36 × 12,345 ÷ 1,000 needs 445.
+// The tolerance is far above the rounding error of one product and quotient
+// (~1e-16 relative) and far below the smallest true fraction of the counts
+// the validation admits (36 × 2e9 ÷ 1,000 leaves fractions of 0.001 at 7.2e7).
+func ceilTol(x float64) float64 { return math.Ceil(x - 1e-12*math.Max(1, math.Abs(x))) }
 
 // roundUp rounds x up to a multiple of step (no rounding for step 0).
 func roundUp(x, step float64) float64 {

@@ -76,13 +76,24 @@ func checkInvariants(t *testing.T, rs *Ruleset, a *Audit) {
 			}
 			sum := 0.0
 			for _, it := range r.ShortfallItems {
-				if !(it.Quantity > 0) || it.Unit != r.ShortfallUnit || it.Action == "" {
+				if !(it.Quantity > 0) || !finite(&it.Quantity) || it.Unit == "" || it.Action == "" {
 					t.Errorf("%s: shortfall item %+v", r.RuleID, it)
 				}
 				sum += it.Quantity
 			}
-			if len(r.ShortfallItems) == 0 || !approx(sum, *r.Shortfall) {
-				t.Errorf("%s: shortfall %v but items %+v", r.RuleID, *r.Shortfall, r.ShortfallItems)
+			switch {
+			case len(r.ShortfallItems) == 0:
+				t.Errorf("%s: shortfall %v without items", r.RuleID, *r.Shortfall)
+			case rule.Metric == MetricFacilityCount:
+				// One item per missing facility type, adding up to the shortfall.
+				if !approx(sum, *r.Shortfall) {
+					t.Errorf("%s: shortfall %v but items %+v", r.RuleID, *r.Shortfall, r.ShortfallItems)
+				}
+			default:
+				// The first item is the shortfall itself; others restate it in another unit.
+				if it := r.ShortfallItems[0]; !approx(it.Quantity, *r.Shortfall) || it.Unit != r.ShortfallUnit {
+					t.Errorf("%s: shortfall %v %q but first item %+v", r.RuleID, *r.Shortfall, r.ShortfallUnit, it)
+				}
 			}
 		case StatusCompliant:
 			if r.Shortfall != nil || len(r.ShortfallItems) != 0 {

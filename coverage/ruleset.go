@@ -195,19 +195,45 @@ var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 // ParseRuleset decodes and validates a ruleset file. Unknown fields are
 // rejected, and every error names the file, the rule and the field.
 func ParseRuleset(name string, data []byte) (*Ruleset, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var rs Ruleset
-	if err := dec.Decode(&rs); err != nil {
+	// The rules are decoded one by one so that a decoding error names its rule.
+	var head struct {
+		Ruleset
+		Rules []json.RawMessage `json:"rules"`
+	}
+	if err := decodeStrict(data, &head); err != nil {
 		return nil, fmt.Errorf("ruleset %s: %w", name, err)
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("ruleset %s: unexpected data after the ruleset object", name)
+	rs := head.Ruleset
+	rs.Rules = make([]Rule, len(head.Rules))
+	for i, raw := range head.Rules {
+		if err := decodeStrict(raw, &rs.Rules[i]); err != nil {
+			var id struct {
+				ID string `json:"id"`
+			}
+			where := fmt.Sprintf("rules[%d]", i)
+			if json.Unmarshal(raw, &id) == nil && id.ID != "" {
+				where = "rule " + id.ID
+			}
+			return nil, fmt.Errorf("ruleset %s: %s: %w", name, where, err)
+		}
 	}
 	if err := rs.validate(); err != nil {
 		return nil, fmt.Errorf("ruleset %s: %w", name, err)
 	}
 	return &rs, nil
+}
+
+// decodeStrict decodes one JSON value, rejecting unknown fields and trailing data.
+func decodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("unexpected data after the ruleset object")
+	}
+	return nil
 }
 
 // validate checks the ruleset as a whole; it reports every problem, not just the first.

@@ -234,6 +234,42 @@ const (
 	FieldBusStopPositions         = "settlement.busStopPositions"
 )
 
+// Plausibility limits: far above any real settlement (China has 1.4e9
+// residents and 9.6e6 km²), low enough that no computation overflows.
+const (
+	maxCount         = 2_000_000_000
+	maxFacilities    = 1_000_000
+	maxFleetVehicles = 10_000_000
+	maxFleetUnits    = 1e8
+	maxSpeedKmh      = 200
+	maxDepotAreaM2   = 1e10
+	maxLandKm2       = 1e7
+)
+
+func checkCount(v *violations, field string, value *int64, limit int64) {
+	switch {
+	case value == nil:
+	case *value < 0:
+		v.add(field, "must not be negative, got %d", *value)
+	case *value > limit:
+		v.add(field, "%d is not plausible (at most %d)", *value, limit)
+	}
+}
+
+func checkMeasure(v *violations, field string, value *float64, limit float64, unit string) {
+	if value == nil {
+		return
+	}
+	switch x := *value; {
+	case math.IsNaN(x) || math.IsInf(x, 0):
+		v.add(field, "must be a finite number, got %v", x)
+	case x < 0:
+		v.add(field, "must not be negative, got %v", x)
+	case x > limit:
+		v.add(field, "%v %s is not plausible (at most %v)", x, unit, limit)
+	}
+}
+
 // Int64 returns a pointer to v, for building settlements in code.
 func Int64(v int64) *int64 { return &v }
 
@@ -263,13 +299,11 @@ func (s *Settlement) validate(v *violations) {
 		{FieldPublicParkingSpaces, s.PublicParkingSpaces},
 	}
 	for _, c := range counts {
-		if c.value != nil && *c.value < 0 {
-			v.add(c.field, "must not be negative, got %d", *c.value)
-		}
+		checkCount(v, c.field, c.value, maxCount)
 	}
 	for _, f := range FacilityTypes {
-		if n, ok := s.Facilities[f]; ok && n < 0 {
-			v.add(f.Field(), "must not be negative, got %d", n)
+		if n, ok := s.Facilities[f]; ok {
+			checkCount(v, f.Field(), &n, maxFacilities)
 		}
 	}
 	for f := range s.Facilities {
@@ -278,26 +312,16 @@ func (s *Settlement) validate(v *violations) {
 		}
 	}
 	measures := []struct {
-		field string
-		value *float64
+		field, unit string
+		value       *float64
+		max         float64
 	}{
-		{FieldAverageBusSpeedKmh, s.AverageBusSpeedKmh},
-		{FieldBusDepotAreaM2, s.BusDepotAreaM2},
-		{FieldUrbanConstructionLandKm2, s.UrbanConstructionLandKm2},
+		{FieldAverageBusSpeedKmh, "km/h", s.AverageBusSpeedKmh, maxSpeedKmh},
+		{FieldBusDepotAreaM2, "m²", s.BusDepotAreaM2, maxDepotAreaM2},
+		{FieldUrbanConstructionLandKm2, "km²", s.UrbanConstructionLandKm2, maxLandKm2},
 	}
 	for _, m := range measures {
-		if m.value == nil {
-			continue
-		}
-		switch x := *m.value; {
-		case math.IsNaN(x) || math.IsInf(x, 0):
-			v.add(m.field, "must be a finite number, got %v", x)
-		case x < 0:
-			v.add(m.field, "must not be negative, got %v", x)
-		}
-	}
-	if s.AverageBusSpeedKmh != nil && *s.AverageBusSpeedKmh > 200 {
-		v.add(FieldAverageBusSpeedKmh, "%v km/h is not a plausible average bus operating speed (at most 200)", *s.AverageBusSpeedKmh)
+		checkMeasure(v, m.field, m.value, m.max, m.unit)
 	}
 	if s.ResidentPopulation != nil && *s.ResidentPopulation >= 0 {
 		whole := *s.ResidentPopulation
@@ -324,15 +348,13 @@ func (s *Settlement) validate(v *violations) {
 		if s.Fleet.StandardUnits != nil && len(s.Fleet.Vehicles) > 0 {
 			v.add(FieldBusFleet, "give either standardUnits or vehicles, not both")
 		}
-		if u := s.Fleet.StandardUnits; u != nil {
-			if math.IsNaN(*u) || math.IsInf(*u, 0) || *u < 0 {
-				v.add(FieldBusFleet+".standardUnits", "must be a finite, non-negative number, got %v", *u)
-			}
-		}
+		checkMeasure(v, FieldBusFleet+".standardUnits", s.Fleet.StandardUnits, maxFleetUnits, "standard units")
+		var total int64
 		for i, g := range s.Fleet.Vehicles {
 			path := fmt.Sprintf("%s.vehicles[%d]", FieldBusFleet, i)
-			if g.Count < 0 {
-				v.add(path+".count", "must not be negative, got %d", g.Count)
+			checkCount(v, path+".count", &g.Count, maxFleetVehicles)
+			if g.Count > 0 && g.Count <= maxFleetVehicles {
+				total += g.Count
 			}
 			if g.LengthM != nil {
 				if l := *g.LengthM; math.IsNaN(l) || math.IsInf(l, 0) || l <= 0 || l > 100 {
@@ -342,6 +364,9 @@ func (s *Settlement) validate(v *violations) {
 			if g.VehicleClass == "" && g.LengthM == nil {
 				v.add(path, "give a vehicleClass or a lengthM")
 			}
+		}
+		if total > maxFleetVehicles {
+			v.add(FieldBusFleet+".vehicles", "%d vehicles in all is not a plausible fleet (at most %d)", total, int64(maxFleetVehicles))
 		}
 	}
 	for _, g := range []struct {

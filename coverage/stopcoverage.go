@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/civic-standards/coverage/coverage/geo"
 	"github.com/civic-standards/coverage/coverage/geometry"
@@ -92,27 +93,105 @@ func MeasureStopCoverage(ctx context.Context, s *Settlement, radius float64) (*S
 	if s.CentralArea == nil || s.BusStops == nil {
 		return nil, Errorf(CodeInvalid, "a central area and bus stops are required")
 	}
-	areaField := FieldCentralArea
-	if s.CentralArea.Polygons != nil {
-		areaField = FieldCentralAreaPolygons
-	}
-	polys, paths, err := s.CentralArea.polygons()
+	area, err := prepareArea(s.CentralArea)
 	if err != nil {
-		return nil, geoError(areaField, err)
+		return nil, err
 	}
-	areaDatum := datumOf(s.CentralArea.CRS)
+	stops, err := prepareStops(s.BusStops, area.proj)
+	if err != nil {
+		return nil, err
+	}
+	cov, err := area.region.Cover(ctx, stops, radius)
+	if err != nil {
+		return nil, err
+	}
+	sc := &StopCoverage{
+		Share:            cov.Share(),
+		CoveredKm2:       cov.CoveredArea / 1e6,
+		TotalKm2:         cov.TotalArea / 1e6,
+		StopsGiven:       cov.Stops,
+		StopsInside:      cov.Inside,
+		StopsOutsideNear: cov.OutsideNear,
+		StopsUsed:        cov.Inside + cov.OutsideNear,
+		StopsBeyond:      cov.Far,
+		DuplicatesMerged: cov.Duplicates,
+		AreaVertices:     area.region.Vertices(),
+		RadiusM:          radius,
+		Method:           coverageMethod,
+		Definition:       coverageDefinition,
+		Projection:       area.proj.String(),
+		AreaCRS:          normalCRS(s.CentralArea.CRS),
+		StopsCRS:         normalCRS(s.BusStops.CRS),
+	}
+	sc.UncoveredShare = 1 - sc.Share
+	sc.UncoveredKm2 = math.Max(0, sc.TotalKm2-sc.CoveredKm2)
+
+	if len(s.PopulationPoints) > 0 {
+		pc, err := populationCoverage(s, area.proj, stops, radius)
+		if err != nil {
+			return nil, err
+		}
+		sc.Population = pc
+	}
+	return sc, nil
+}
+
+// validateGeometry checks the geometry of a settlement whose coverage rule
+// was not measured (a town, or a check of another topic): bad input is
+// refused whether or not it is used.
+func validateGeometry(s *Settlement) error {
+	var proj *geo.LAEA
+	if s.CentralArea != nil {
+		area, err := prepareArea(s.CentralArea)
+		if err != nil {
+			return err
+		}
+		proj = area.proj
+	}
+	if s.BusStops != nil {
+		if proj == nil {
+			proj = geo.NewLAEA(0, 0, 0, 0)
+		}
+		if _, err := prepareStops(s.BusStops, proj); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// preparedArea is a central area validated, converted to WGS-84 and
+// projected into its own equal-area plane.
+type preparedArea struct {
+	region *geometry.Region
+	proj   *geo.LAEA
+}
+
+func prepareArea(g *Geometry) (*preparedArea, error) {
+	field := FieldCentralArea
+	posFmt := "%s[%d]"
+	if g.Polygons != nil {
+		field, posFmt = FieldCentralAreaPolygons, "%s.positions[%d]"
+	}
+	polys, paths, err := g.polygons()
+	if err != nil {
+		return nil, geoError(field, err)
+	}
+	if len(polys) == 0 {
+		return nil, InvalidFields(FieldViolation{Field: field, Reason: "the area has no polygon"})
+	}
+	datum := datumOf(g.CRS)
 	var v violations
 	// Validate positions, convert to WGS-84 and find the extent.
 	minLon, maxLon, minLat, maxLat := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 	wgs := make([]geo.PolygonLL, len(polys))
 	for pi, poly := range polys {
 		if len(poly) == 0 {
-			v.add(areaField+"."+paths[pi], "polygon has no rings")
+			v.add(field+"."+paths[pi], "polygon has no rings")
 			continue
 		}
 		wgs[pi] = make(geo.PolygonLL, len(poly))
 		for ri, ring := range poly {
-			path := fmt.Sprintf("%s.%s[%d]", areaField, paths[pi], ri)
+			path := fmt.Sprintf("%s.%s[%d]", field, paths[pi], ri)
 			if msg := checkRingLL(ring); msg != "" {
 				v.add(path, "%s", msg)
 				continue
@@ -120,10 +199,10 @@ func MeasureStopCoverage(ctx context.Context, s *Settlement, radius float64) (*S
 			out := make([]geo.LonLat, 0, len(ring)-1)
 			for k, p := range ring[:len(ring)-1] {
 				if msg := geo.CheckPosition(p); msg != "" {
-					v.add(fmt.Sprintf("%s[%d]", path, k), "%s", msg)
+					v.add(fmt.Sprintf(posFmt, path, k), "%s", msg)
 					continue
 				}
-				lon, lat := areaDatum.ToWGS84(p[0], p[1])
+				lon, lat := datum.ToWGS84(p[0], p[1])
 				q := geo.LonLat{lon, lat}
 				// Consecutive repeats are common in real boundaries and change nothing.
 				if len(out) > 0 && out[len(out)-1] == q {
@@ -144,10 +223,10 @@ func MeasureStopCoverage(ctx context.Context, s *Settlement, radius float64) (*S
 	}
 	switch {
 	case maxLon-minLon > 180:
-		return nil, InvalidFields(FieldViolation{Field: areaField,
+		return nil, InvalidFields(FieldViolation{Field: field,
 			Reason: fmt.Sprintf("the area spans longitudes %.4f to %.4f: it crosses the antimeridian or is wider than half the globe; split it", minLon, maxLon)})
 	case math.Max(math.Abs(minLat), math.Abs(maxLat)) > maxAbsLatitude:
-		return nil, InvalidFields(FieldViolation{Field: areaField,
+		return nil, InvalidFields(FieldViolation{Field: field,
 			Reason: fmt.Sprintf("the area reaches latitude %.4f, too close to a pole for a local equal-area plane (limit ±%v°)", math.Max(math.Abs(minLat), math.Abs(maxLat)), maxAbsLatitude)})
 	}
 	proj := geo.NewLAEA((minLon+maxLon)/2, (minLat+maxLat)/2, 0, 0)
@@ -159,7 +238,7 @@ func MeasureStopCoverage(ctx context.Context, s *Settlement, radius float64) (*S
 			for k, p := range ring {
 				x, y := proj.Forward(p[0], p[1])
 				if math.Abs(x) > maxHalfExtentM || math.Abs(y) > maxHalfExtentM {
-					return nil, InvalidFields(FieldViolation{Field: areaField,
+					return nil, InvalidFields(FieldViolation{Field: field,
 						Reason: fmt.Sprintf("the area is too wide: it reaches %.0f km from its centre, beyond the %d km a local equal-area plane measures to about 2e-5; split it", math.Hypot(x, y)/1000, maxHalfExtentM/1000)})
 				}
 				pr[k] = geometry.Point{X: x, Y: y}
@@ -170,41 +249,49 @@ func MeasureStopCoverage(ctx context.Context, s *Settlement, radius float64) (*S
 	region, err := geometry.NewRegion(planar)
 	if err != nil {
 		var ie *geometry.InvalidError
-		if errors.As(err, &ie) {
-			field := areaField
-			if ie.Polygon >= 0 && ie.Polygon < len(paths) {
-				field = fmt.Sprintf("%s.%s", areaField, paths[ie.Polygon])
-				if ie.Ring >= 0 {
-					field += fmt.Sprintf("[%d]", ie.Ring)
-				}
-			}
-			reason := ie.Reason
-			if ie.At != nil {
-				lon, lat := proj.Inverse(ie.At.X, ie.At.Y)
-				lon, lat = areaDatum.FromWGS84(lon, lat)
-				reason = fmt.Sprintf("%s at lon %.6f, lat %.6f", ie.Reason, lon, lat)
-			}
-			return nil, InvalidFields(FieldViolation{Field: field, Reason: reason})
+		if !errors.As(err, &ie) {
+			return nil, err
 		}
-		return nil, err
+		where := field
+		if ie.Polygon >= 0 && ie.Polygon < len(paths) {
+			where = fmt.Sprintf("%s.%s", field, paths[ie.Polygon])
+			if ie.Ring >= 0 {
+				where += fmt.Sprintf("[%d]", ie.Ring)
+			}
+		}
+		reason := ie.Reason
+		if ie.At != nil {
+			lon, lat := proj.Inverse(ie.At.X, ie.At.Y)
+			lon, lat = datum.FromWGS84(lon, lat)
+			reason = fmt.Sprintf("%s at lon %.6f, lat %.6f", ie.Reason, lon, lat)
+		}
+		if ie.OtherPolygon >= 0 && ie.OtherPolygon < len(paths) && (ie.OtherPolygon != ie.Polygon || ie.OtherRing != ie.Ring) {
+			reason = strings.Replace(reason, fmt.Sprintf("polygon %d ring %d", ie.OtherPolygon, ie.OtherRing),
+				fmt.Sprintf("%s.%s[%d]", field, paths[ie.OtherPolygon], ie.OtherRing), 1)
+		}
+		return nil, InvalidFields(FieldViolation{Field: where, Reason: reason})
 	}
+	return &preparedArea{region: region, proj: proj}, nil
+}
 
-	stopsField := FieldBusStops
-	if s.BusStops.Points != nil {
-		stopsField = FieldBusStopPositions
+func prepareStops(g *Geometry, proj *geo.LAEA) ([]geometry.Point, error) {
+	field := FieldBusStops
+	if g.Points != nil {
+		field = FieldBusStopPositions
 	}
-	points, ppaths, err := s.BusStops.points()
+	points, paths, err := g.points()
 	if err != nil {
-		return nil, geoError(stopsField, err)
+		return nil, geoError(field, err)
 	}
-	stopDatum := datumOf(s.BusStops.CRS)
+	datum := datumOf(g.CRS)
+	var v violations
 	stops := make([]geometry.Point, 0, len(points))
 	for k, p := range points {
 		if msg := geo.CheckPosition(p); msg != "" {
-			v.add(stopsField+ppaths[k], "%s", msg)
+			v.add(field+paths[k], "%s", msg)
 			continue
 		}
-		lon, lat := stopDatum.ToWGS84(p[0], p[1])
+		lon, lat := datum.ToWGS84(p[0], p[1])
 		x, y := proj.Forward(lon, lat)
 		if math.IsNaN(x) || math.IsNaN(y) || math.IsInf(x, 0) || math.IsInf(y, 0) {
 			// The far side of the globe: it covers nothing here.
@@ -215,40 +302,7 @@ func MeasureStopCoverage(ctx context.Context, s *Settlement, radius float64) (*S
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-
-	cov, err := region.Cover(ctx, stops, radius)
-	if err != nil {
-		return nil, err
-	}
-	sc := &StopCoverage{
-		Share:            cov.Share(),
-		CoveredKm2:       cov.CoveredArea / 1e6,
-		TotalKm2:         cov.TotalArea / 1e6,
-		StopsGiven:       cov.Stops,
-		StopsInside:      cov.Inside,
-		StopsOutsideNear: cov.OutsideNear,
-		StopsUsed:        cov.Inside + cov.OutsideNear,
-		StopsBeyond:      cov.Far,
-		DuplicatesMerged: cov.Duplicates,
-		AreaVertices:     region.Vertices(),
-		RadiusM:          radius,
-		Method:           coverageMethod,
-		Definition:       coverageDefinition,
-		Projection:       proj.String(),
-		AreaCRS:          normalCRS(s.CentralArea.CRS),
-		StopsCRS:         normalCRS(s.BusStops.CRS),
-	}
-	sc.UncoveredShare = 1 - sc.Share
-	sc.UncoveredKm2 = math.Max(0, sc.TotalKm2-sc.CoveredKm2)
-
-	if len(s.PopulationPoints) > 0 {
-		pc, err := populationCoverage(s, proj, stops, radius)
-		if err != nil {
-			return nil, err
-		}
-		sc.Population = pc
-	}
-	return sc, nil
+	return stops, nil
 }
 
 func populationCoverage(s *Settlement, proj *geo.LAEA, stops []geometry.Point, radius float64) (*PopulationCoverage, error) {
@@ -334,5 +388,9 @@ func (g *Geometry) points() ([]geo.LonLat, []string, error) {
 		}
 		return g.Points, paths, nil
 	}
-	return geo.DecodePoints(g.GeoJSON)
+	pts, paths, err := geo.DecodePoints(g.GeoJSON)
+	for i := range paths {
+		paths[i] = "." + paths[i]
+	}
+	return pts, paths, err
 }

@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/civic-standards/coverage/coverage"
@@ -210,7 +211,9 @@ func rulesetToProto(rs *coverage.Ruleset) *coveragev1.Ruleset {
 	for i := range rs.Rules {
 		out.Rules = append(out.Rules, ruleToProto(&rs.Rules[i]))
 	}
-	return out
+	// The message shares slices and pointers with the catalog, which every
+	// request reads; the caller gets its own copy to do with as it likes.
+	return proto.Clone(out).(*coveragev1.Ruleset)
 }
 
 func citationToProto(c coverage.Citation) *coveragev1.Citation {
@@ -261,7 +264,7 @@ func resultToProto(r *coverage.Result) *coveragev1.RuleResult {
 		RulesetVersion: r.RulesetVersion,
 		Status:         enumValue[coveragev1.Status](coveragev1.Status_value, string(r.Status)),
 		Value:          r.Value, Unit: r.Unit,
-		Threshold: r.Threshold, ThresholdUpper: r.ThresholdUpper,
+		Threshold: r.Threshold, ThresholdUpper: clonePtr(r.ThresholdUpper),
 		Comparison:      enumValue[coveragev1.Comparison](coveragev1.Comparison_value, string(r.Comparison)),
 		Tier:            r.Tier,
 		SizeClass:       r.SizeClass,
@@ -280,6 +283,15 @@ func resultToProto(r *coverage.Result) *coveragev1.RuleResult {
 		})
 	}
 	return out
+}
+
+// clonePtr copies a value the domain shares with its ruleset.
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }
 
 func resultsToProto(rs []coverage.Result) []*coveragev1.RuleResult {

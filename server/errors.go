@@ -74,16 +74,18 @@ var (
 func httpErrorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 	st := status.Convert(err)
 	if st.Code() == codes.InvalidArgument && len(st.Details()) == 0 {
+		// protojson varies the space after "proto:" on purpose, so that
+		// nobody matches its messages; give callers a stable one.
+		msg := strings.TrimSpace(strings.TrimPrefix(strings.ReplaceAll(st.Message(), "\u00a0", " "), "proto:"))
 		field := "body"
-		if sub := unknownFieldPattern.FindStringSubmatch(st.Message()); sub != nil {
+		if sub := unknownFieldPattern.FindStringSubmatch(msg); sub != nil {
 			field = sub[1]
-		} else if sub := badValuePattern.FindStringSubmatch(st.Message()); sub != nil {
+		} else if sub := badValuePattern.FindStringSubmatch(msg); sub != nil {
 			field = sub[1]
 		}
-		br := &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{
-			Field: field, Description: strings.TrimPrefix(st.Message(), "proto: "),
-		}}}
-		if withDetails, derr := st.WithDetails(br); derr == nil {
+		reason := "invalid JSON body: " + msg
+		br := &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: reason}}}
+		if withDetails, derr := status.New(codes.InvalidArgument, reason).WithDetails(br); derr == nil {
 			err = withDetails.Err()
 		}
 	}

@@ -83,8 +83,8 @@ func (s *Service) Audit(ctx context.Context, req *coveragev1.AuditRequest) (*cov
 	}, nil
 }
 
-// topicResults answers the single-topic checks: the first result, and all of
-// them for rulesets with more than one rule in the topic.
+// topicResults answers the single-rule checks: the first result of the
+// topic, and the others for rulesets with more than one rule in it.
 func (s *Service) topicResults(ctx context.Context, req settlementRequest, topic coverage.Topic) (*coveragev1.RuleResult, []*coveragev1.RuleResult, error) {
 	a, err := s.evaluate(ctx, req, topic)
 	if err != nil {
@@ -94,25 +94,25 @@ func (s *Service) topicResults(ctx context.Context, req settlementRequest, topic
 		return nil, nil, toStatus(coverage.Errorf(coverage.CodeUnimplemented, "ruleset %s has no %s rule", a.RulesetID, topic))
 	}
 	all := resultsToProto(a.Results)
-	return all[0], all, nil
+	return all[0], all[1:], nil
 }
 
 // CheckElderlyCare evaluates the elderly-care rules.
 func (s *Service) CheckElderlyCare(ctx context.Context, req *coveragev1.CheckElderlyCareRequest) (*coveragev1.CheckElderlyCareResponse, error) {
-	first, all, err := s.topicResults(ctx, req, coverage.TopicElderlyCare)
+	first, others, err := s.topicResults(ctx, req, coverage.TopicElderlyCare)
 	if err != nil {
 		return nil, err
 	}
-	return &coveragev1.CheckElderlyCareResponse{Result: first, Results: all}, nil
+	return &coveragev1.CheckElderlyCareResponse{Result: first, OtherResults: others}, nil
 }
 
 // CheckParking evaluates the parking rules.
 func (s *Service) CheckParking(ctx context.Context, req *coveragev1.CheckParkingRequest) (*coveragev1.CheckParkingResponse, error) {
-	first, all, err := s.topicResults(ctx, req, coverage.TopicParking)
+	first, others, err := s.topicResults(ctx, req, coverage.TopicParking)
 	if err != nil {
 		return nil, err
 	}
-	return &coveragev1.CheckParkingResponse{Result: first, Results: all}, nil
+	return &coveragev1.CheckParkingResponse{Result: first, OtherResults: others}, nil
 }
 
 // CheckHealthFacilities evaluates the health-facility rules.

@@ -143,7 +143,7 @@ var standards = map[string]func(ctx context.Context, c *client.Client, rulesetID
 	},
 	"elderly-care": func(ctx context.Context, c *client.Client, id string, s *coveragev1.Settlement) (proto.Message, []*coveragev1.RuleResult, error) {
 		r, err := c.CheckElderlyCare(ctx, &coveragev1.CheckElderlyCareRequest{RulesetId: id, Settlement: s})
-		return r, r.GetResults(), err
+		return r, append([]*coveragev1.RuleResult{r.GetResult()}, r.GetOtherResults()...), err
 	},
 	"health-facilities": func(ctx context.Context, c *client.Client, id string, s *coveragev1.Settlement) (proto.Message, []*coveragev1.RuleResult, error) {
 		r, err := c.CheckHealthFacilities(ctx, &coveragev1.CheckHealthFacilitiesRequest{RulesetId: id, Settlement: s})
@@ -151,7 +151,7 @@ var standards = map[string]func(ctx context.Context, c *client.Client, rulesetID
 	},
 	"parking": func(ctx context.Context, c *client.Client, id string, s *coveragev1.Settlement) (proto.Message, []*coveragev1.RuleResult, error) {
 		r, err := c.CheckParking(ctx, &coveragev1.CheckParkingRequest{RulesetId: id, Settlement: s})
-		return r, r.GetResults(), err
+		return r, append([]*coveragev1.RuleResult{r.GetResult()}, r.GetOtherResults()...), err
 	},
 	"transit": func(ctx context.Context, c *client.Client, id string, s *coveragev1.Settlement) (proto.Message, []*coveragev1.RuleResult, error) {
 		r, err := c.CheckTransit(ctx, &coveragev1.CheckTransitRequest{RulesetId: id, Settlement: s})

@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-
-	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/geojson"
+	"strings"
 )
 
 // LonLat is a position in degrees.
@@ -36,74 +34,137 @@ func errorf(path, format string, args ...any) *Error {
 	return &Error{Path: path, Reason: fmt.Sprintf(format, args...)}
 }
 
-func typeOf(data []byte) (string, error) {
-	var probe struct {
-		Type string `json:"type"`
+// GeoJSON is decoded here rather than with a GeoJSON library because the
+// libraries at hand decode a position into a fixed pair and so read [125.3]
+// as (125.3, 0) without complaint; a short position must be an error that
+// says where it is.
+
+type rawObject struct {
+	Type        string            `json:"type"`
+	Coordinates json.RawMessage   `json:"coordinates"`
+	Geometry    json.RawMessage   `json:"geometry"`
+	Features    []json.RawMessage `json:"features"`
+}
+
+// geometryVisitor receives each geometry of a GeoJSON object with the path
+// of its "type" member's object (for example "features[2].geometry.").
+type geometryVisitor func(t string, coords json.RawMessage, prefix string) *Error
+
+// walk calls visit for the geometry of a bare geometry, a Feature or each
+// Feature of a FeatureCollection.
+func walk(data []byte, what string, visit geometryVisitor) *Error {
+	var o rawObject
+	if err := json.Unmarshal(data, &o); err != nil {
+		return errorf("", "not a GeoJSON object: %v", err)
 	}
-	if err := json.Unmarshal(data, &probe); err != nil {
-		return "", err
+	feature := func(raw json.RawMessage, prefix string) *Error {
+		var f rawObject
+		if err := json.Unmarshal(raw, &f); err != nil {
+			return errorf(strings.TrimSuffix(prefix, "."), "not a GeoJSON Feature: %v", err)
+		}
+		if f.Type != "Feature" {
+			return errorf(prefix+"type", "want a Feature, got %q", f.Type)
+		}
+		if len(f.Geometry) == 0 || string(f.Geometry) == "null" {
+			return errorf(prefix+"geometry", "a feature without geometry")
+		}
+		var g rawObject
+		if err := json.Unmarshal(f.Geometry, &g); err != nil {
+			return errorf(prefix+"geometry", "not a GeoJSON geometry: %v", err)
+		}
+		return visit(g.Type, g.Coordinates, prefix+"geometry.")
 	}
-	return probe.Type, nil
+	switch o.Type {
+	case "Feature":
+		return feature(data, "")
+	case "FeatureCollection":
+		for i, raw := range o.Features {
+			if e := feature(raw, fmt.Sprintf("features[%d].", i)); e != nil {
+				return e
+			}
+		}
+		return nil
+	case "":
+		return errorf("type", "missing GeoJSON type; want %s", what)
+	default:
+		return visit(o.Type, o.Coordinates, "")
+	}
+}
+
+// positions converts decoded coordinate arrays to positions, each with at
+// least a longitude and a latitude (further values, such as altitude, are ignored).
+func positions(raw [][]float64, path string) ([]LonLat, *Error) {
+	out := make([]LonLat, len(raw))
+	for i, p := range raw {
+		if len(p) < 2 {
+			return nil, errorf(fmt.Sprintf("%s[%d]", path, i), "a position needs a longitude and a latitude, got %d number(s)", len(p))
+		}
+		out[i] = LonLat{p[0], p[1]}
+	}
+	return out, nil
+}
+
+func decodeCoords(coords json.RawMessage, path string, v any) *Error {
+	if len(coords) == 0 || string(coords) == "null" {
+		return errorf(path, "missing coordinates")
+	}
+	if err := json.Unmarshal(coords, v); err != nil {
+		return errorf(path, "malformed coordinates: %v", err)
+	}
+	return nil
+}
+
+func polygonFrom(raw [][][]float64, path string) (PolygonLL, *Error) {
+	poly := make(PolygonLL, len(raw))
+	for j, ring := range raw {
+		ps, e := positions(ring, fmt.Sprintf("%s[%d]", path, j))
+		if e != nil {
+			return nil, e
+		}
+		poly[j] = ps
+	}
+	return poly, nil
 }
 
 // DecodeArea decodes a GeoJSON Polygon or MultiPolygon, bare, as a Feature,
 // or as a FeatureCollection of them (the polygons of all features together).
 // Each returned polygon carries the path of its rings in the input.
 func DecodeArea(data []byte) ([]PolygonLL, []string, error) {
-	t, err := typeOf(data)
-	if err != nil {
-		return nil, nil, errorf("", "not a GeoJSON object: %v", err)
-	}
 	var polys []PolygonLL
 	var paths []string
-	add := func(g orb.Geometry, prefix string) *Error {
-		switch g := g.(type) {
-		case orb.Polygon:
-			polys = append(polys, polygonLL(g))
-			paths = append(paths, prefix+"coordinates")
-		case orb.MultiPolygon:
-			for i, p := range g {
-				polys = append(polys, polygonLL(p))
-				paths = append(paths, fmt.Sprintf("%scoordinates[%d]", prefix, i))
+	e := walk(data, "Polygon, MultiPolygon, Feature or FeatureCollection", func(t string, coords json.RawMessage, prefix string) *Error {
+		path := prefix + "coordinates"
+		switch t {
+		case "Polygon":
+			var raw [][][]float64
+			if e := decodeCoords(coords, path, &raw); e != nil {
+				return e
 			}
-		case nil:
-			return errorf(prefix+"type", "a feature without geometry")
+			poly, e := polygonFrom(raw, path)
+			if e != nil {
+				return e
+			}
+			polys, paths = append(polys, poly), append(paths, path)
+		case "MultiPolygon":
+			var raw [][][][]float64
+			if e := decodeCoords(coords, path, &raw); e != nil {
+				return e
+			}
+			for i, p := range raw {
+				pp := fmt.Sprintf("%s[%d]", path, i)
+				poly, e := polygonFrom(p, pp)
+				if e != nil {
+					return e
+				}
+				polys, paths = append(polys, poly), append(paths, pp)
+			}
 		default:
-			return errorf(prefix+"type", "want a Polygon or MultiPolygon, got %s", g.GeoJSONType())
+			return errorf(prefix+"type", "want a Polygon or MultiPolygon, got %s", t)
 		}
 		return nil
-	}
-	switch t {
-	case "Polygon", "MultiPolygon":
-		g, err := geojson.UnmarshalGeometry(data)
-		if err != nil {
-			return nil, nil, errorf("coordinates", "%v", err)
-		}
-		if e := add(g.Geometry(), ""); e != nil {
-			return nil, nil, e
-		}
-	case "Feature":
-		f, err := geojson.UnmarshalFeature(data)
-		if err != nil {
-			return nil, nil, errorf("geometry", "%v", err)
-		}
-		if e := add(f.Geometry, "geometry."); e != nil {
-			return nil, nil, e
-		}
-	case "FeatureCollection":
-		fc, err := geojson.UnmarshalFeatureCollection(data)
-		if err != nil {
-			return nil, nil, errorf("features", "%v", err)
-		}
-		for i, f := range fc.Features {
-			if e := add(f.Geometry, fmt.Sprintf("features[%d].geometry.", i)); e != nil {
-				return nil, nil, e
-			}
-		}
-	case "":
-		return nil, nil, errorf("type", "missing GeoJSON type; want Polygon, MultiPolygon, Feature or FeatureCollection")
-	default:
-		return nil, nil, errorf("type", "want a Polygon or MultiPolygon (bare, Feature or FeatureCollection), got %s", t)
+	})
+	if e != nil {
+		return nil, nil, e
 	}
 	if len(polys) == 0 {
 		return nil, nil, errorf("", "the area has no polygon")
@@ -111,76 +172,43 @@ func DecodeArea(data []byte) ([]PolygonLL, []string, error) {
 	return polys, paths, nil
 }
 
-func polygonLL(p orb.Polygon) PolygonLL {
-	out := make(PolygonLL, len(p))
-	for i, r := range p {
-		ring := make([]LonLat, len(r))
-		for j, pt := range r {
-			ring[j] = LonLat(pt)
-		}
-		out[i] = ring
-	}
-	return out
-}
-
 // DecodePoints decodes a GeoJSON MultiPoint or Point, bare or as a Feature,
 // or a FeatureCollection of Point (or MultiPoint) features. The paths locate
 // each point in the input.
 func DecodePoints(data []byte) ([]LonLat, []string, error) {
-	t, err := typeOf(data)
-	if err != nil {
-		return nil, nil, errorf("", "not a GeoJSON object: %v", err)
-	}
 	var pts []LonLat
 	var paths []string
-	add := func(g orb.Geometry, prefix string) *Error {
-		switch g := g.(type) {
-		case orb.Point:
-			pts = append(pts, LonLat(g))
-			paths = append(paths, prefix+"coordinates")
-		case orb.MultiPoint:
-			for i, p := range g {
-				pts = append(pts, LonLat(p))
-				paths = append(paths, fmt.Sprintf("%scoordinates[%d]", prefix, i))
+	e := walk(data, "MultiPoint, Point, Feature or FeatureCollection", func(t string, coords json.RawMessage, prefix string) *Error {
+		path := prefix + "coordinates"
+		switch t {
+		case "Point":
+			var raw []float64
+			if e := decodeCoords(coords, path, &raw); e != nil {
+				return e
 			}
-		case nil:
-			return errorf(prefix+"type", "a feature without geometry")
+			if len(raw) < 2 {
+				return errorf(path, "a position needs a longitude and a latitude, got %d number(s)", len(raw))
+			}
+			pts, paths = append(pts, LonLat{raw[0], raw[1]}), append(paths, path)
+		case "MultiPoint":
+			var raw [][]float64
+			if e := decodeCoords(coords, path, &raw); e != nil {
+				return e
+			}
+			ps, e := positions(raw, path)
+			if e != nil {
+				return e
+			}
+			for i, p := range ps {
+				pts, paths = append(pts, p), append(paths, fmt.Sprintf("%s[%d]", path, i))
+			}
 		default:
-			return errorf(prefix+"type", "want a Point or MultiPoint, got %s", g.GeoJSONType())
+			return errorf(prefix+"type", "want a Point or MultiPoint, got %s", t)
 		}
 		return nil
-	}
-	switch t {
-	case "Point", "MultiPoint":
-		g, err := geojson.UnmarshalGeometry(data)
-		if err != nil {
-			return nil, nil, errorf("coordinates", "%v", err)
-		}
-		if e := add(g.Geometry(), ""); e != nil {
-			return nil, nil, e
-		}
-	case "Feature":
-		f, err := geojson.UnmarshalFeature(data)
-		if err != nil {
-			return nil, nil, errorf("geometry", "%v", err)
-		}
-		if e := add(f.Geometry, "geometry."); e != nil {
-			return nil, nil, e
-		}
-	case "FeatureCollection":
-		fc, err := geojson.UnmarshalFeatureCollection(data)
-		if err != nil {
-			return nil, nil, errorf("features", "%v", err)
-		}
-		for i, f := range fc.Features {
-			if e := add(f.Geometry, fmt.Sprintf("features[%d].geometry.", i)); e != nil {
-				return nil, nil, e
-			}
-		}
-	case "":
-		return nil, nil, errorf("type", "missing GeoJSON type; want MultiPoint, Point, Feature or FeatureCollection")
-	default:
-		return nil, nil, errorf("type", "want a MultiPoint or a FeatureCollection of Points, got %s", t)
+	})
+	if e != nil {
+		return nil, nil, e
 	}
 	return pts, paths, nil
 }

@@ -49,7 +49,7 @@ func (r *Region) Cover(ctx context.Context, stops []Point, radius float64) (Cove
 	}
 	sg := newStopGrid(stops, r.min, r.max, radius)
 	cov.Duplicates = len(stops) - len(sg.pts) - sg.far
-	cov.Far = sg.far
+	cov.Far = sg.far // kept stops found beyond the radius are added below
 
 	// Integrate relative to a point near the region, where coordinates are small.
 	o := Point{(r.min.X + r.max.X) / 2, (r.min.Y + r.max.Y) / 2}
@@ -76,7 +76,12 @@ func (r *Region) Cover(ctx context.Context, stops []Point, radius float64) (Cove
 		return Coverage{}, err
 	}
 	sum += r.edgeContribution(sg, radius, o)
-	cov.CoveredArea = math.Min(math.Max(sum, 0), r.area)
+	if sum > r.area*(1-1e-12) {
+		// Wholly covered: the integrals and the area sum the same edges in a
+		// different order, so they may differ in the last bits.
+		sum = r.area
+	}
+	cov.CoveredArea = math.Max(sum, 0)
 	return cov, nil
 }
 
@@ -293,32 +298,55 @@ func sortIntervals(ivs []interval) {
 	})
 }
 
-// circleSegmentAngles appends the angles at which the circle crosses segment
-// a→b (half-open at b, so a shared vertex is counted once).
+// circleSegmentAngles appends the angles at which the circle meets segment
+// a→b. The angles only split the circle into arcs that are then classified
+// one by one (inside or outside the region, by a point-in-region test at
+// their middle), so an extra split is harmless but a missing one is not: a
+// root just beyond the segment's ends, and the start vertex when it lies on
+// the circle to rounding, are split points too. That keeps a circle through
+// a vertex, to the last bit, from losing the crossing there.
 func circleSegmentAngles(c Point, radius float64, a, b Point, out []float64) []float64 {
 	d := b.sub(a)
 	f := a.sub(c)
+	angle := func(p Point) float64 { return math.Mod(math.Atan2(p.Y, p.X)+twoPi, twoPi) }
+	r2 := radius * radius
+	C := dot(f, f) - r2
+	if math.Abs(C) <= 1e-9*r2 {
+		out = append(out, angle(f))
+	}
 	A := dot(d, d)
 	B := 2 * dot(f, d)
-	C := dot(f, f) - radius*radius
-	disc := B*B - 4*A*C
-	if disc <= 0 || A == 0 {
+	disc, ok := crossingDiscriminant(A, B, C)
+	if !ok {
 		return out
 	}
 	sq := math.Sqrt(disc)
 	// Numerically stable roots.
 	q := -0.5 * (B + math.Copysign(sq, B))
-	t1, t2 := q/A, C/q
 	if q == 0 {
-		t1, t2 = 0, 0
+		return out
 	}
-	for _, t := range [2]float64{t1, t2} {
-		if t >= 0 && t < 1 {
-			p := Point{f.X + t*d.X, f.Y + t*d.Y}
-			out = append(out, math.Mod(math.Atan2(p.Y, p.X)+twoPi, twoPi))
+	const slack = 1e-9
+	for _, t := range [2]float64{q / A, C / q} {
+		if t >= -slack && t <= 1+slack {
+			out = append(out, angle(Point{f.X + t*d.X, f.Y + t*d.Y}))
 		}
 	}
 	return out
+}
+
+// crossingDiscriminant returns B² − 4AC for the line p(t) = a + t·d against
+// the circle, and whether the line crosses the circle in two distinct points.
+// A line within rounding of tangency is taken not to cross: its roots are
+// ill-conditioned (an error of about √ε in t), and a chord that short bounds
+// a sliver of no measurable area. What matters is that the arcs and the edge
+// pieces decide alike, so both call this.
+func crossingDiscriminant(A, B, C float64) (float64, bool) {
+	if A == 0 {
+		return 0, false
+	}
+	disc := B*B - 4*A*C
+	return disc, disc > 1e-12*(B*B+math.Abs(4*A*C))
 }
 
 func segDist2(p, a, b Point) float64 {
@@ -362,8 +390,8 @@ func (r *Region) edgeContribution(sg *stopGrid, radius float64, o Point) float64
 						f := e.a.sub(sg.pts[j])
 						B := 2 * dot(f, d)
 						C := dot(f, f) - r2
-						disc := B*B - 4*A*C
-						if disc <= 0 {
+						disc, crosses := crossingDiscriminant(A, B, C)
+						if !crosses {
 							continue
 						}
 						sq := math.Sqrt(disc)

@@ -68,12 +68,16 @@ type Region struct {
 
 // NewRegion validates and indexes the polygons. Ring orientation in the input
 // does not matter (RFC 7946 asks for, but does not require, the right-hand
-// rule); it is normalised here.
+// rule); it is normalised here. Polygons may share borders, as adjacent
+// districts do: an edge traversed once in each direction is interior to the
+// union and is dropped, which leaves the area and every integral unchanged.
 func NewRegion(polygons []Polygon) (*Region, error) {
 	if len(polygons) == 0 {
 		return nil, &InvalidError{Polygon: -1, Ring: -1, Reason: "the area has no polygon"}
 	}
 	r := &Region{min: Point{math.Inf(1), math.Inf(1)}, max: Point{math.Inf(-1), math.Inf(-1)}}
+	var zeroArea *InvalidError
+	var probes []ringProbe
 	for pi, poly := range polygons {
 		if len(poly) == 0 {
 			return nil, &InvalidError{Polygon: pi, Ring: -1, Reason: "polygon has no rings"}
@@ -84,7 +88,14 @@ func NewRegion(polygons []Polygon) (*Region, error) {
 			}
 			a := signedArea(ring)
 			if a == 0 {
-				return nil, &InvalidError{Polygon: pi, Ring: ri, Reason: "ring has zero area"}
+				if collinear(ring) {
+					return nil, &InvalidError{Polygon: pi, Ring: ri, Reason: "ring has zero area: all its vertices lie on one line"}
+				}
+				if zeroArea == nil {
+					// Reported after the crossing check: a symmetric bow tie has
+					// zero area too, and its crossing is the better diagnosis.
+					zeroArea = &InvalidError{Polygon: pi, Ring: ri, Reason: "ring has zero area"}
+				}
 			}
 			// Outer rings counter-clockwise, holes clockwise: the interior is on the left of every edge.
 			reverse := (ri == 0) != (a > 0)
@@ -93,6 +104,9 @@ func NewRegion(polygons []Polygon) (*Region, error) {
 				p, q := ring[i], ring[(i+1)%n]
 				if reverse {
 					p, q = ring[(n-i)%n], ring[n-1-i]
+				}
+				if i == 0 {
+					probes = append(probes, ringProbe{polygon: pi, ring: ri, a: p, b: q})
 				}
 				r.edges = append(r.edges, edge{a: p, b: q, polygon: int32(pi), ring: int32(ri)})
 				r.min.X, r.min.Y = math.Min(r.min.X, p.X), math.Min(r.min.Y, p.Y)
@@ -106,11 +120,18 @@ func NewRegion(polygons []Polygon) (*Region, error) {
 			r.rings++
 		}
 	}
+	r.edges = dropSharedEdges(r.edges)
+	if len(r.edges) == 0 {
+		return nil, &InvalidError{Polygon: -1, Ring: -1, Reason: "the area has no boundary: every edge is shared by two rings in opposite directions"}
+	}
 	r.grid = newEdgeGrid(r.edges, r.min, r.max)
 	if err := r.checkCrossings(); err != nil {
 		return nil, err
 	}
-	if err := r.checkNesting(polygons); err != nil {
+	if zeroArea != nil {
+		return nil, zeroArea
+	}
+	if err := r.checkNesting(probes); err != nil {
 		return nil, err
 	}
 	if !(r.area > 0) {
@@ -118,6 +139,77 @@ func NewRegion(polygons []Polygon) (*Region, error) {
 	}
 	return r, nil
 }
+
+// dropSharedEdges removes each pair of edges that run between the same two
+// vertices in opposite directions: a border shared by two polygons, or a
+// spike that goes out and comes back. Sorting (rather than hashing) keeps the
+// extra memory to one index per edge.
+func dropSharedEdges(edges []edge) []edge {
+	type key struct{ lo, hi Point }
+	less := func(p, q Point) bool { return p.X < q.X || (p.X == q.X && p.Y < q.Y) }
+	keyOf := func(e edge) (key, bool) {
+		if less(e.a, e.b) {
+			return key{e.a, e.b}, true
+		}
+		return key{e.b, e.a}, false
+	}
+	order := make([]int32, len(edges))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	sort.Slice(order, func(i, j int) bool {
+		ki, _ := keyOf(edges[order[i]])
+		kj, _ := keyOf(edges[order[j]])
+		if ki.lo != kj.lo {
+			return less(ki.lo, kj.lo)
+		}
+		return less(ki.hi, kj.hi)
+	})
+	drop := make([]bool, len(edges))
+	dropped := 0
+	for i := 0; i < len(order); {
+		k, _ := keyOf(edges[order[i]])
+		j := i
+		var fwd, back []int32
+		for ; j < len(order); j++ {
+			kj, forward := keyOf(edges[order[j]])
+			if kj != k {
+				break
+			}
+			if forward {
+				fwd = append(fwd, order[j])
+			} else {
+				back = append(back, order[j])
+			}
+		}
+		for n := 0; n < len(fwd) && n < len(back); n++ {
+			drop[fwd[n]], drop[back[n]] = true, true
+			dropped += 2
+		}
+		i = j
+	}
+	if dropped == 0 {
+		return edges
+	}
+	kept := make([]edge, 0, len(edges)-dropped)
+	for i, e := range edges {
+		if !drop[i] {
+			kept = append(kept, e)
+		}
+	}
+	return kept
+}
+
+// ringProbe is the first edge of a ring, oriented with the region's interior
+// on its left, used to check how the ring is nested.
+type ringProbe struct {
+	polygon, ring int
+	a, b          Point
+}
+
+// maxCoordinate bounds planar coordinates (a million km) so that products
+// of coordinates stay far from overflow and the grid arithmetic is exact.
+const maxCoordinate = 1e9
 
 func checkRing(ring Ring) error {
 	if len(ring) < 3 {
@@ -127,11 +219,23 @@ func checkRing(ring Ring) error {
 		if math.IsNaN(p.X) || math.IsNaN(p.Y) || math.IsInf(p.X, 0) || math.IsInf(p.Y, 0) {
 			return fmt.Errorf("position %d is not a finite number", i)
 		}
+		if math.Abs(p.X) > maxCoordinate || math.Abs(p.Y) > maxCoordinate {
+			return fmt.Errorf("position %d is more than %g m from the origin", i, maxCoordinate)
+		}
 		if q := ring[(i+1)%len(ring)]; p == q {
 			return fmt.Errorf("positions %d and %d are the same point (repeated vertex)", i, (i+1)%len(ring))
 		}
 	}
 	return nil
+}
+
+func collinear(ring Ring) bool {
+	for i := 2; i < len(ring); i++ {
+		if orient(ring[0], ring[1], ring[i]) != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func signedArea(ring Ring) float64 {
@@ -184,38 +288,44 @@ func intersectionReason(a, b edge) string {
 	return fmt.Sprintf("ring intersects polygon %d ring %d", b.polygon, b.ring)
 }
 
-// edgesConflict reports whether edges i and j touch anywhere except at the
-// vertex shared by consecutive edges of one ring.
+// edgesConflict reports whether edges i and j cross or overlap. Edges may
+// meet at a shared vertex: consecutive edges of a ring, and edges of
+// different rings (polygons that touch at a corner, or the ends of a border
+// they share). A vertex lying inside another edge (a T-junction, as when two
+// adjacent polygons do not share the vertices of their common border) and a
+// ring touching itself are refused.
 func (r *Region) edgesConflict(i, j int) (Point, bool) {
 	e, f := r.edges[i], r.edges[j]
-	adjacent := false
-	if e.polygon == f.polygon && e.ring == f.ring {
-		adjacent = e.b == f.a || f.b == e.a
-	}
+	sameRing := e.polygon == f.polygon && e.ring == f.ring
+	adjacent := sameRing && (e.b == f.a || f.b == e.a)
 	d1, d2 := orient(e.a, e.b, f.a), orient(e.a, e.b, f.b)
 	d3, d4 := orient(f.a, f.b, e.a), orient(f.a, f.b, e.b)
 	if ((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0)) {
 		t := d3 / (d3 - d4)
 		return Point{e.a.X + t*(e.b.X-e.a.X), e.a.Y + t*(e.b.Y-e.a.Y)}, true
 	}
-	// Touching or collinear overlap: a vertex of one edge lying on the other.
-	touches := func(p, a, b Point, o float64) bool { return o == 0 && onSegment(p, a, b) }
+	if d1 == 0 && d2 == 0 {
+		// Collinear: they overlap unless their extents meet in at most one point.
+		dir := e.b.sub(e.a)
+		l := dot(dir, dir)
+		t0, t1 := dot(f.a.sub(e.a), dir)/l, dot(f.b.sub(e.a), dir)/l
+		lo, hi := math.Max(math.Min(t0, t1), 0), math.Min(math.Max(t0, t1), 1)
+		if hi > lo {
+			return Point{e.a.X + lo*dir.X, e.a.Y + lo*dir.Y}, true
+		}
+	}
 	for _, c := range []struct {
 		p    Point
 		a, b Point
 		o    float64
 	}{{f.a, e.a, e.b, d1}, {f.b, e.a, e.b, d2}, {e.a, f.a, f.b, d3}, {e.b, f.a, f.b, d4}} {
-		if !touches(c.p, c.a, c.b, c.o) {
+		if c.o != 0 || !onSegment(c.p, c.a, c.b) {
 			continue
 		}
-		if adjacent && (c.p == e.a || c.p == e.b) && (c.p == f.a || c.p == f.b) {
-			// The shared vertex itself; a collinear fold-back is still an overlap.
-			if d1 == 0 && d2 == 0 && dot(e.b.sub(e.a), f.b.sub(f.a)) < 0 {
-				return c.p, true
-			}
-			continue
+		sharedVertex := (c.p == e.a || c.p == e.b) && (c.p == f.a || c.p == f.b)
+		if !sharedVertex || (sameRing && !adjacent) {
+			return c.p, true
 		}
-		return c.p, true
 	}
 	return Point{}, false
 }
@@ -226,47 +336,24 @@ func onSegment(p, a, b Point) bool {
 }
 
 // checkNesting verifies what edge crossings cannot show: every hole lies in
-// its outer ring, and no polygon lies inside another (which would count the
-// overlap twice).
-func (r *Region) checkNesting(polygons []Polygon) error {
-	inRing := func(p Point, ring Ring) bool {
-		in := false
-		for i, j := 0, len(ring)-1; i < len(ring); j, i = i, i+1 {
-			a, b := ring[i], ring[j]
-			if (a.Y > p.Y) != (b.Y > p.Y) && p.X < a.X+(p.Y-a.Y)*(b.X-a.X)/(b.Y-a.Y) {
-				in = !in
-			}
+// its outer ring, no two holes overlap, and no polygon lies inside another
+// (which would count the overlap twice). A point just inside each ring, next
+// to its first edge, must be inside the region by the even-odd rule; it is
+// not when the ring is nested wrongly.
+func (r *Region) checkNesting(probes []ringProbe) error {
+	for _, pr := range probes {
+		d := pr.b.sub(pr.a)
+		// A nudge of a millionth of the edge: far above rounding, far below any real feature.
+		left := Point{-d.Y * 1e-6, d.X * 1e-6}
+		p := Point{(pr.a.X+pr.b.X)/2 + left.X, (pr.a.Y+pr.b.Y)/2 + left.Y}
+		if r.Contains(p) {
+			continue
 		}
-		return in
-	}
-	for pi, poly := range polygons {
-		for ri := 1; ri < len(poly); ri++ {
-			if !inRing(poly[ri][0], poly[0]) {
-				return &InvalidError{Polygon: pi, Ring: ri, Reason: "hole lies outside its polygon's outer ring"}
-			}
+		reason := "polygon overlaps or lies inside another polygon of the area (polygons must not overlap)"
+		if pr.ring > 0 {
+			reason = "hole lies outside its polygon's outer ring or overlaps another hole"
 		}
-	}
-	if len(polygons) > 1 {
-		// A polygon inside another polygon's area (not in one of its holes) overlaps it.
-		for pi, poly := range polygons {
-			p := poly[0][0]
-			for qi, other := range polygons {
-				if qi == pi || !inRing(p, other[0]) {
-					continue
-				}
-				inHole := false
-				for _, h := range other[1:] {
-					if inRing(p, h) {
-						inHole = true
-						break
-					}
-				}
-				if !inHole {
-					return &InvalidError{Polygon: pi, Ring: 0, OtherPolygon: qi, OtherRing: 0,
-						Reason: fmt.Sprintf("polygon lies inside polygon %d (polygons of a MultiPolygon must not overlap)", qi)}
-				}
-			}
-		}
+		return &InvalidError{Polygon: pr.polygon, Ring: pr.ring, OtherPolygon: -1, OtherRing: -1, Reason: reason}
 	}
 	return nil
 }
@@ -275,15 +362,17 @@ func (r *Region) checkNesting(polygons []Polygon) error {
 func (r *Region) Contains(p Point) bool { return r.grid.contains(r.edges, p) }
 
 // edgeGrid is a uniform grid over the region's edges, with the inside/outside
-// state of every cell centre precomputed so that a point-in-region test only
-// looks at the edges of one cell.
+// state of a reference point in every cell precomputed so that a
+// point-in-region test only looks at the edges of one cell.
 type edgeGrid struct {
 	origin Point
 	size   float64
 	nx, ny int
 	start  []int32 // CSR: edges of cell c are items[start[c]:start[c+1]]
 	items  []int32
-	inside []bool // cell centre inside the region
+	inside []bool    // the cell's reference point is inside the region
+	ref    []uint8   // which refFractions entry places the cell's reference point
+	rowY   []float64 // the sweep line of each row
 }
 
 const maxGridCells = 1 << 22
@@ -295,6 +384,10 @@ func newEdgeGrid(edges []edge, min, max Point) edgeGrid {
 	size := math.Sqrt(w*h/n) * 1.5
 	if size <= 0 || math.IsNaN(size) {
 		size = math.Max(w, h) / 16
+	}
+	if m := math.Max(w, h); !(size >= m*1e-6) {
+		// Very thin regions: keep the grid from growing along the thin side.
+		size = m * 1e-6
 	}
 	for (w/size+2)*(h/size+2) > maxGridCells {
 		size *= 1.5
@@ -363,38 +456,83 @@ func (g *edgeGrid) supercover(a, b Point, fn func(cx, cy int)) {
 	}
 }
 
-// computeInside sets the state of every cell centre by sweeping a horizontal
-// line through each row of centres.
+// refFractions are the places, as fractions of a cell's width, where a
+// cell's reference point may sit on its row's sweep line; the first that no
+// edge passes through is used.
+var refFractions = [...]float64{0.5, 0.3125, 0.6875, 0.1875, 0.8125, 0.4375, 0.5625, 0.0625, 0.9375}
+
+// computeInside finds, for every cell, a reference point on a horizontal
+// sweep line through its row that no edge passes through, and whether that
+// point is inside the region (the parity of the crossings to its left).
+// Avoiding edges through the reference point matters: the test in contains
+// would otherwise start from an ambiguous state and be wrong for the whole cell.
 func (g *edgeGrid) computeInside(edges []edge) {
 	g.inside = make([]bool, g.nx*g.ny)
+	g.ref = make([]uint8, g.nx*g.ny)
+	g.rowY = make([]float64, g.ny)
 	stamp := make([]int32, len(edges))
 	var xs []float64
+	var rowEdges []int32
 	for cy := 0; cy < g.ny; cy++ {
-		y := g.origin.Y + (float64(cy)+0.5)*g.size
-		xs = xs[:0]
+		rowEdges = rowEdges[:0]
 		for cx := 0; cx < g.nx; cx++ {
 			c := cy*g.nx + cx
 			for _, e := range g.items[g.start[c]:g.start[c+1]] {
-				if stamp[e] == int32(cy+1) {
-					continue
+				if stamp[e] != int32(cy+1) {
+					stamp[e] = int32(cy + 1)
+					rowEdges = append(rowEdges, e)
 				}
-				stamp[e] = int32(cy + 1)
-				a, b := edges[e].a, edges[e].b
-				if (a.Y > y) != (b.Y > y) {
-					xs = append(xs, a.X+(y-a.Y)*(b.X-a.X)/(b.Y-a.Y))
+			}
+		}
+		// A sweep line through no vertex, so no edge lies along it.
+		lo := g.origin.Y + float64(cy)*g.size
+		y := lo + 0.5*g.size
+		for _, f := range refFractions {
+			y = lo + f*g.size
+			clear := true
+			for _, e := range rowEdges {
+				if edges[e].a.Y == y || edges[e].b.Y == y {
+					clear = false
+					break
 				}
+			}
+			if clear {
+				break
+			}
+		}
+		g.rowY[cy] = y
+		xs = xs[:0]
+		for _, e := range rowEdges {
+			a, b := edges[e].a, edges[e].b
+			if (a.Y > y) != (b.Y > y) {
+				xs = append(xs, a.X+(y-a.Y)*(b.X-a.X)/(b.Y-a.Y))
 			}
 		}
 		sort.Float64s(xs)
-		k := 0
+		margin := 1e-6 * g.size
 		for cx := 0; cx < g.nx; cx++ {
-			x := g.origin.X + (float64(cx)+0.5)*g.size
-			for k < len(xs) && xs[k] < x {
-				k++
+			left := g.origin.X + float64(cx)*g.size
+			choice := 0
+			for i, f := range refFractions {
+				x := left + f*g.size
+				k := sort.SearchFloat64s(xs, x)
+				near := (k < len(xs) && xs[k]-x < margin) || (k > 0 && x-xs[k-1] < margin)
+				if !near {
+					choice = i
+					break
+				}
 			}
-			g.inside[cy*g.nx+cx] = k%2 == 1
+			x := left + refFractions[choice]*g.size
+			c := cy*g.nx + cx
+			g.ref[c] = uint8(choice)
+			g.inside[c] = sort.SearchFloat64s(xs, x)%2 == 1
 		}
 	}
+}
+
+// refPoint is the reference point of cell (cx, cy).
+func (g *edgeGrid) refPoint(cx, cy int) Point {
+	return Point{g.origin.X + (float64(cx)+refFractions[g.ref[cy*g.nx+cx]])*g.size, g.rowY[cy]}
 }
 
 // contains tests p against the region: the state of its cell's centre,
@@ -405,7 +543,7 @@ func (g *edgeGrid) contains(edges []edge, p Point) bool {
 		return false
 	}
 	c := cy*g.nx + cx
-	q := Point{g.origin.X + (float64(cx)+0.5)*g.size, g.origin.Y + (float64(cy)+0.5)*g.size}
+	q := g.refPoint(cx, cy)
 	in := g.inside[c]
 	for _, i := range g.items[g.start[c]:g.start[c+1]] {
 		a, b := edges[i].a, edges[i].b

@@ -3,7 +3,6 @@ package geometry
 import (
 	"math"
 	"slices"
-	"sort"
 )
 
 // stopGrid indexes distinct stops in cells of half the radius, with the cell
@@ -33,15 +32,19 @@ func newStopGrid(stops []Point, regionMin, regionMax Point, radius float64) *sto
 	g.nx = int((hi.X-lo.X)/g.size) + 1
 	g.ny = int((hi.Y-lo.Y)/g.size) + 1
 
-	// Keep the stops whose disk can reach the region's bounding box.
+	// Keep the stops whose disk can reach the region's bounding box; count
+	// the others once per distinct position, like the kept ones.
 	kept := make([]Point, 0, len(stops))
+	var far []Point
 	for _, p := range stops {
-		if p.X < lo.X || p.Y < lo.Y || p.X > hi.X || p.Y > hi.Y {
-			g.far++
+		if !(p.X >= lo.X && p.Y >= lo.Y && p.X <= hi.X && p.Y <= hi.Y) {
+			far = append(far, p)
 			continue
 		}
 		kept = append(kept, p)
 	}
+	slices.SortFunc(far, comparePoints)
+	g.far = len(slices.Compact(far))
 	cells := g.nx * g.ny
 	cellOf := make([]int32, len(kept))
 	g.start = make([]int32, cells+1)
@@ -67,10 +70,7 @@ func newStopGrid(stops []Point, regionMin, regionMax Point, radius float64) *sto
 	newStart := make([]int32, cells+1)
 	for c := 0; c < cells; c++ {
 		members := order[g.start[c]:g.start[c+1]]
-		sort.Slice(members, func(a, b int) bool {
-			pa, pb := kept[members[a]], kept[members[b]]
-			return pa.X < pb.X || (pa.X == pb.X && pa.Y < pb.Y)
-		})
+		slices.SortFunc(members, func(a, b int32) int { return comparePoints(kept[a], kept[b]) })
 		for k, m := range members {
 			if k > 0 && kept[m] == kept[members[k-1]] {
 				continue
@@ -92,6 +92,20 @@ func newStopGrid(stops []Point, regionMin, regionMax Point, radius float64) *sto
 		}
 	}
 	return g
+}
+
+func comparePoints(p, q Point) int {
+	switch {
+	case p.X < q.X:
+		return -1
+	case p.X > q.X:
+		return 1
+	case p.Y < q.Y:
+		return -1
+	case p.Y > q.Y:
+		return 1
+	}
+	return 0
 }
 
 func abs(x int) int {

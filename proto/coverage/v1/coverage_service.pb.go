@@ -429,10 +429,10 @@ func (x *CheckElderlyCareRequest) GetSettlement() *Settlement {
 // CheckElderlyCareResponse is the verdict of the elderly-care rule.
 type CheckElderlyCareResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The elderly-care result (the first rule of the topic).
+	// The elderly-care result (the ruleset's first elderly-care rule).
 	Result *RuleResult `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"`
-	// Every elderly-care rule of the ruleset, when it has more than one.
-	Results       []*RuleResult `protobuf:"bytes,2,rep,name=results,proto3" json:"results,omitempty"`
+	// Results of further elderly-care rules, when the ruleset has more than one.
+	OtherResults  []*RuleResult `protobuf:"bytes,2,rep,name=other_results,json=otherResults,proto3" json:"other_results,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -474,9 +474,9 @@ func (x *CheckElderlyCareResponse) GetResult() *RuleResult {
 	return nil
 }
 
-func (x *CheckElderlyCareResponse) GetResults() []*RuleResult {
+func (x *CheckElderlyCareResponse) GetOtherResults() []*RuleResult {
 	if x != nil {
-		return x.Results
+		return x.OtherResults
 	}
 	return nil
 }
@@ -650,10 +650,10 @@ func (x *CheckParkingRequest) GetSettlement() *Settlement {
 // CheckParkingResponse is the verdict of the parking rule.
 type CheckParkingResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The parking result (the first rule of the topic).
+	// The parking result (the ruleset's first parking rule).
 	Result *RuleResult `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"`
-	// Every parking rule of the ruleset, when it has more than one.
-	Results       []*RuleResult `protobuf:"bytes,2,rep,name=results,proto3" json:"results,omitempty"`
+	// Results of further parking rules, when the ruleset has more than one.
+	OtherResults  []*RuleResult `protobuf:"bytes,2,rep,name=other_results,json=otherResults,proto3" json:"other_results,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -695,9 +695,9 @@ func (x *CheckParkingResponse) GetResult() *RuleResult {
 	return nil
 }
 
-func (x *CheckParkingResponse) GetResults() []*RuleResult {
+func (x *CheckParkingResponse) GetOtherResults() []*RuleResult {
 	if x != nil {
-		return x.Results
+		return x.OtherResults
 	}
 	return nil
 }
@@ -965,10 +965,10 @@ const file_coverage_v1_coverage_service_proto_rawDesc = "" +
 	"ruleset_id\x18\x01 \x01(\tR\trulesetId\x12<\n" +
 	"\n" +
 	"settlement\x18\x02 \x01(\v2\x17.coverage.v1.SettlementB\x03\xe0A\x02R\n" +
-	"settlement\"~\n" +
+	"settlement\"\x89\x01\n" +
 	"\x18CheckElderlyCareResponse\x12/\n" +
-	"\x06result\x18\x01 \x01(\v2\x17.coverage.v1.RuleResultR\x06result\x121\n" +
-	"\aresults\x18\x02 \x03(\v2\x17.coverage.v1.RuleResultR\aresults\"{\n" +
+	"\x06result\x18\x01 \x01(\v2\x17.coverage.v1.RuleResultR\x06result\x12<\n" +
+	"\rother_results\x18\x02 \x03(\v2\x17.coverage.v1.RuleResultR\fotherResults\"{\n" +
 	"\x1cCheckHealthFacilitiesRequest\x12\x1d\n" +
 	"\n" +
 	"ruleset_id\x18\x01 \x01(\tR\trulesetId\x12<\n" +
@@ -983,10 +983,10 @@ const file_coverage_v1_coverage_service_proto_rawDesc = "" +
 	"ruleset_id\x18\x01 \x01(\tR\trulesetId\x12<\n" +
 	"\n" +
 	"settlement\x18\x02 \x01(\v2\x17.coverage.v1.SettlementB\x03\xe0A\x02R\n" +
-	"settlement\"z\n" +
+	"settlement\"\x85\x01\n" +
 	"\x14CheckParkingResponse\x12/\n" +
-	"\x06result\x18\x01 \x01(\v2\x17.coverage.v1.RuleResultR\x06result\x121\n" +
-	"\aresults\x18\x02 \x03(\v2\x17.coverage.v1.RuleResultR\aresults\"r\n" +
+	"\x06result\x18\x01 \x01(\v2\x17.coverage.v1.RuleResultR\x06result\x12<\n" +
+	"\rother_results\x18\x02 \x03(\v2\x17.coverage.v1.RuleResultR\fotherResults\"r\n" +
 	"\x13CheckTransitRequest\x12\x1d\n" +
 	"\n" +
 	"ruleset_id\x18\x01 \x01(\tR\trulesetId\x12<\n" +
@@ -1066,13 +1066,13 @@ var file_coverage_v1_coverage_service_proto_depIdxs = []int32{
 	21, // 6: coverage.v1.AuditResponse.bus_stop_coverage:type_name -> coverage.v1.BusStopCoverage
 	17, // 7: coverage.v1.CheckElderlyCareRequest.settlement:type_name -> coverage.v1.Settlement
 	19, // 8: coverage.v1.CheckElderlyCareResponse.result:type_name -> coverage.v1.RuleResult
-	19, // 9: coverage.v1.CheckElderlyCareResponse.results:type_name -> coverage.v1.RuleResult
+	19, // 9: coverage.v1.CheckElderlyCareResponse.other_results:type_name -> coverage.v1.RuleResult
 	17, // 10: coverage.v1.CheckHealthFacilitiesRequest.settlement:type_name -> coverage.v1.Settlement
 	19, // 11: coverage.v1.CheckHealthFacilitiesResponse.results:type_name -> coverage.v1.RuleResult
 	22, // 12: coverage.v1.CheckHealthFacilitiesResponse.requirements:type_name -> coverage.v1.FacilityRequirement
 	17, // 13: coverage.v1.CheckParkingRequest.settlement:type_name -> coverage.v1.Settlement
 	19, // 14: coverage.v1.CheckParkingResponse.result:type_name -> coverage.v1.RuleResult
-	19, // 15: coverage.v1.CheckParkingResponse.results:type_name -> coverage.v1.RuleResult
+	19, // 15: coverage.v1.CheckParkingResponse.other_results:type_name -> coverage.v1.RuleResult
 	17, // 16: coverage.v1.CheckTransitRequest.settlement:type_name -> coverage.v1.Settlement
 	19, // 17: coverage.v1.CheckTransitResponse.results:type_name -> coverage.v1.RuleResult
 	18, // 18: coverage.v1.CheckTransitResponse.tier:type_name -> coverage.v1.TierAssignment
