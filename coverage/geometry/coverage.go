@@ -316,7 +316,7 @@ func circleSegmentAngles(c Point, radius float64, a, b Point, out []float64) []f
 	}
 	A := dot(d, d)
 	B := 2 * dot(f, d)
-	disc, ok := crossingDiscriminant(A, B, C)
+	disc, ok := crossingDiscriminant(A, B, C, r2, a, c)
 	if !ok {
 		return out
 	}
@@ -326,27 +326,51 @@ func circleSegmentAngles(c Point, radius float64, a, b Point, out []float64) []f
 	if q == 0 {
 		return out
 	}
-	const slack = 1e-9
-	for _, t := range [2]float64{q / A, C / q} {
-		if t >= -slack && t <= 1+slack {
+	for _, t := range [2]float64{snapRoot(q / A), snapRoot(C / q)} {
+		if t >= 0 && t <= 1 {
 			out = append(out, angle(Point{f.X + t*d.X, f.Y + t*d.Y}))
 		}
 	}
 	return out
 }
 
-// crossingDiscriminant returns B² − 4AC for the line p(t) = a + t·d against
-// the circle, and whether the line crosses the circle in two distinct points.
-// A line within rounding of tangency is taken not to cross: its roots are
-// ill-conditioned (an error of about √ε in t), and a chord that short bounds
-// a sliver of no measurable area. What matters is that the arcs and the edge
-// pieces decide alike, so both call this.
-func crossingDiscriminant(A, B, C float64) (float64, bool) {
+// rootSlack is how close to an end of a segment a root is taken to be that end.
+const rootSlack = 1e-9
+
+// snapRoot moves a root within rounding of a segment's end onto the end, so
+// that a circle through a vertex meets both edges there in exactly the
+// vertex: the arcs and the edge pieces then join without a gap, and no edge
+// piece of rounding length is left over.
+func snapRoot(t float64) float64 {
+	switch {
+	case math.Abs(t) < rootSlack:
+		return 0
+	case math.Abs(t-1) < rootSlack:
+		return 1
+	}
+	return t
+}
+
+// crossingDiscriminant returns B² − 4AC for the line a + t·d against the
+// circle of radius² r2 centred at c, and whether the line crosses the circle
+// in two distinct points. A line within rounding of tangency is taken not to
+// cross: its roots are ill-conditioned (an error of about √ε in t), a midpoint
+// test on the arc beyond such a chord cannot tell inside from outside, and
+// the sliver the chord cuts off has no measurable area. "Within rounding"
+// scales with the coordinates, since a − c loses digits far from the origin:
+// the chord √(disc/A) must exceed √(1e-12·r·M), M the largest coordinate
+// (9 mm for r = 300 m at 250 km, a sliver of 2e-10 m²), and the
+// discriminant must not be lost in its own rounding. The arcs and the edge
+// pieces both call this with the same numbers, so they always decide alike
+// and the boundary stays closed.
+func crossingDiscriminant(A, B, C, r2 float64, a, c Point) (float64, bool) {
 	if A == 0 {
 		return 0, false
 	}
 	disc := B*B - 4*A*C
-	return disc, disc > 1e-12*(B*B+math.Abs(4*A*C))
+	m := math.Max(math.Max(math.Abs(a.X), math.Abs(a.Y)), math.Max(math.Abs(c.X), math.Abs(c.Y)))
+	m = math.Max(m, math.Sqrt(r2))
+	return disc, disc > 1e-12*(B*B+math.Abs(4*A*C)) && disc > 1e-12*A*math.Sqrt(r2)*m
 }
 
 func segDist2(p, a, b Point) float64 {
@@ -390,12 +414,20 @@ func (r *Region) edgeContribution(sg *stopGrid, radius float64, o Point) float64
 						f := e.a.sub(sg.pts[j])
 						B := 2 * dot(f, d)
 						C := dot(f, f) - r2
-						disc, crosses := crossingDiscriminant(A, B, C)
+						disc, crosses := crossingDiscriminant(A, B, C, r2, e.a, sg.pts[j])
 						if !crosses {
 							continue
 						}
 						sq := math.Sqrt(disc)
-						t1, t2 := (-B-sq)/(2*A), (-B+sq)/(2*A)
+						// The same stable roots as circleSegmentAngles, so both passes agree.
+						q := -0.5 * (B + math.Copysign(sq, B))
+						if q == 0 {
+							continue
+						}
+						t1, t2 := snapRoot(q/A), snapRoot(C/q)
+						if t1 > t2 {
+							t1, t2 = t2, t1
+						}
 						t1, t2 = math.Max(t1, 0), math.Min(t2, 1)
 						if t2 > t1 {
 							ivs = append(ivs, interval{t1, t2})
