@@ -39,11 +39,18 @@ type Config struct {
 	Logger *slog.Logger
 	// ShutdownTimeout bounds the graceful drain of in-flight requests.
 	ShutdownTimeout time.Duration
+	// MaxMessageBytes bounds a request or response, over gRPC and as an HTTP
+	// body (default DefaultMaxMessageBytes): a city with a million stops is
+	// about 20 MB of protobuf and 40 MB of GeoJSON.
+	MaxMessageBytes int
 
 	// service replaces the CoverageService implementation in tests (a
 	// panicking handler, for one).
 	service coveragev1.CoverageServiceServer
 }
+
+// DefaultMaxMessageBytes is the default bound on a request or response.
+const DefaultMaxMessageBytes = 128 << 20
 
 // Server is the gRPC server and the REST gateway in front of it.
 type Server struct {
@@ -67,6 +74,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 15 * time.Second
 	}
+	if cfg.MaxMessageBytes <= 0 {
+		cfg.MaxMessageBytes = DefaultMaxMessageBytes
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
 
 	var err error
@@ -79,6 +89,8 @@ func New(cfg Config) (*Server, error) {
 	}
 
 	s.grpc = grpc.NewServer(
+		grpc.MaxRecvMsgSize(cfg.MaxMessageBytes),
+		grpc.MaxSendMsgSize(cfg.MaxMessageBytes),
 		grpc.ChainUnaryInterceptor(
 			logging.UnaryServerInterceptor(slogAdapter(s.log), logging.WithLogOnEvents(logging.FinishCall)),
 			recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(s.recovered)),
@@ -122,7 +134,12 @@ func slogAdapter(l *slog.Logger) logging.Logger {
 // NOT_SERVING first, the gateway stops taking requests, and in-flight gRPC
 // calls finish within the shutdown timeout.
 func (s *Server) Serve(ctx context.Context) error {
-	conn, err := grpc.NewClient(dialTarget(s.GRPCAddr()), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(dialTarget(s.GRPCAddr()),
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(
+			grpc.MaxCallSendMsgSize(s.cfg.MaxMessageBytes),
+			grpc.MaxCallRecvMsgSize(s.cfg.MaxMessageBytes),
+		))
 	if err != nil {
 		return fmt.Errorf("gateway: dial gRPC: %w", err)
 	}
@@ -200,7 +217,7 @@ func (s *Server) gateway(ctx context.Context, conn *grpc.ClientConn) (http.Handl
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openapi.Spec)
 	})
-	root.Handle("/", mux)
+	root.Handle("/", http.MaxBytesHandler(mux, int64(s.cfg.MaxMessageBytes)))
 	return root, nil
 }
 

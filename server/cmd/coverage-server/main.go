@@ -37,6 +37,7 @@ func realMain(ctx context.Context, args []string) error {
 	logFormat := fs.String("log-format", "json", "log format: json or text")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	shutdown := fs.Duration("shutdown-timeout", 15*time.Second, "how long in-flight requests may take to finish at shutdown")
+	maxMessage := fs.Int("max-message-bytes", server.DefaultMaxMessageBytes, "largest request or response, over gRPC and as an HTTP body")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -69,7 +70,7 @@ func realMain(ctx context.Context, args []string) error {
 
 	srv, err := server.New(server.Config{
 		GRPCAddr: *grpcAddr, HTTPAddr: *httpAddr, Catalog: catalog,
-		Logger: logger, ShutdownTimeout: *shutdown,
+		Logger: logger, ShutdownTimeout: *shutdown, MaxMessageBytes: *maxMessage,
 	})
 	if err != nil {
 		return err
