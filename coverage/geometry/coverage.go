@@ -3,6 +3,7 @@ package geometry
 import (
 	"context"
 	"math"
+	"math/bits"
 	"slices"
 	"sort"
 )
@@ -88,6 +89,7 @@ func (r *Region) Cover(ctx context.Context, stops []Point, radius float64) (Cove
 // arcWork holds per-call scratch space, reused across disks.
 type arcWork struct {
 	covered  []interval
+	free     []interval
 	crossing []float64
 	inside   []interval
 	stamp    []int32
@@ -106,13 +108,16 @@ const twoPi = 2 * math.Pi
 func (r *Region) arcContribution(sg *stopGrid, i int, radius float64, o Point, w *arcWork) (contrib float64, inside, near bool) {
 	c := sg.pts[i]
 	free := w.freeArcs(sg, i, radius)
+	inside = r.Contains(c)
 
-	// Crossings of the circle with the region's boundary, and the distance to it.
+	// Crossings of the circle with the region's boundary, and the distance to
+	// it; a circle wholly covered by others needs only the distance, for the counts.
 	w.gen++
 	w.crossing = w.crossing[:0]
 	g := &r.grid
 	x0, y0 := g.cellOf(Point{c.X - radius, c.Y - radius})
 	x1, y1 := g.cellOf(Point{c.X + radius, c.Y + radius})
+	r2 := radius * radius
 	minDist2 := math.Inf(1)
 	for cy := g.clampY(y0); cy <= g.clampY(y1); cy++ {
 		for cx := g.clampX(x0); cx <= g.clampX(x1); cx++ {
@@ -123,13 +128,18 @@ func (r *Region) arcContribution(sg *stopGrid, i int, radius float64, o Point, w
 				}
 				w.stamp[e] = w.gen
 				ed := &r.edges[e]
-				minDist2 = math.Min(minDist2, segDist2(c, ed.a, ed.b))
+				if len(free) == 0 {
+					if !inside && minDist2 >= r2 {
+						minDist2 = min(minDist2, segDist2(c, ed.a, ed.b))
+					}
+					continue
+				}
+				minDist2 = min(minDist2, segDist2(c, ed.a, ed.b))
 				w.crossing = circleSegmentAngles(c, radius, ed.a, ed.b, w.crossing)
 			}
 		}
 	}
-	inside = r.Contains(c)
-	near = inside || minDist2 < radius*radius
+	near = inside || minDist2 < r2
 	if !near {
 		// The circle neither contains nor meets the boundary near it; the
 		// region could still lie wholly inside the disk (a tiny island).
@@ -142,7 +152,13 @@ func (r *Region) arcContribution(sg *stopGrid, i int, radius float64, o Point, w
 	// Arcs of the circle inside the region, split at the crossings.
 	w.inside = w.inside[:0]
 	if len(w.crossing) == 0 {
-		if r.Contains(onCircle(c, radius, free[0].lo+(free[0].hi-free[0].lo)/2)) {
+		// No boundary within the disk: the circle is where its centre is.
+		// (With boundary inside, e.g. a hole, test a point of the circle.)
+		circleInside := inside
+		if minDist2 < r2 {
+			circleInside = r.Contains(onCircle(c, radius, free[0].lo+(free[0].hi-free[0].lo)/2))
+		}
+		if circleInside {
 			w.inside = append(w.inside, interval{0, twoPi})
 		}
 	} else {
@@ -171,8 +187,8 @@ func (r *Region) arcContribution(sg *stopGrid, i int, radius float64, o Point, w
 	cc := c.sub(o)
 	a, b := 0, 0
 	for a < len(free) && b < len(w.inside) {
-		lo := math.Max(free[a].lo, w.inside[b].lo)
-		hi := math.Min(free[a].hi, w.inside[b].hi)
+		lo := max(free[a].lo, w.inside[b].lo)
+		hi := min(free[a].hi, w.inside[b].hi)
 		if hi > lo {
 			contrib += arcIntegral(cc, radius, lo, hi)
 		}
@@ -211,63 +227,142 @@ func arcIntegral(c Point, radius, lo, hi float64) float64 {
 
 // freeArcs returns the arcs of circle i, as sorted intervals in [0, 2π), that
 // no other disk covers. Neighbours are visited nearest cells first, and the
-// search stops once the circle is known to be wholly covered.
+// search stops as soon as 64 angular sectors are known to be covered: a
+// circle deep inside a dense network is dismissed after a few neighbours.
+//
+// The arc a neighbour covers is found without trigonometry: its end
+// directions are the unit vector towards the neighbour rotated by ±α, with
+// cos α = d/2r, and arcs are ordered and merged by pseudo-angle (a monotone,
+// division-only stand-in for the angle, in [0, 4)). Only the ends of the free
+// arcs, usually few, are turned into true angles.
 func (w *arcWork) freeArcs(sg *stopGrid, i int, radius float64) []interval {
 	c := sg.pts[i]
 	w.covered = w.covered[:0]
 	cx, cy := sg.cellOf(c)
 	var sectors uint64
-	const nSectors = 64
-	sectorWidth := twoPi / nSectors
 	d2max := 4 * radius * radius
-	for ring, offs := range sg.rings {
-		for _, off := range offs {
-			x, y := cx+off[0], cy+off[1]
-			if x < 0 || y < 0 || x >= sg.nx || y >= sg.ny {
+	inv2r := 1 / (2 * radius)
+	for _, off := range sg.offsets {
+		x, y := cx+off[0], cy+off[1]
+		if x < 0 || y < 0 || x >= sg.nx || y >= sg.ny {
+			continue
+		}
+		cell := y*sg.nx + x
+		members := sg.items[sg.start[cell]:sg.start[cell+1]]
+		if len(members) == 0 {
+			continue
+		}
+		for _, j := range members {
+			if int(j) == i {
 				continue
 			}
-			cell := y*sg.nx + x
-			for _, j := range sg.items[sg.start[cell]:sg.start[cell+1]] {
-				if int(j) == i {
-					continue
-				}
-				d := sg.pts[j].sub(c)
-				d2 := dot(d, d)
-				if d2 >= d2max {
-					continue
-				}
-				phi := math.Atan2(d.Y, d.X)
-				alpha := math.Acos(math.Sqrt(d2) / (2 * radius))
-				lo, hi := phi-alpha, phi+alpha
-				w.covered = appendWrapped(w.covered, lo, hi)
-				// Whole sectors inside (lo, hi) are certainly covered.
-				s0 := math.Ceil(lo / sectorWidth)
-				s1 := math.Floor(hi / sectorWidth)
-				for s := s0; s < s1; s++ {
-					sectors |= 1 << (uint(int(s)+2*nSectors) % nSectors)
-				}
+			d := sg.pts[j].sub(c)
+			d2 := dot(d, d)
+			if d2 >= d2max {
+				continue
 			}
+			dist := math.Sqrt(d2)
+			ux, uy := d.X/dist, d.Y/dist
+			cosA := dist * inv2r
+			sinA := math.Sqrt(max(0, 1-cosA*cosA))
+			lo := pseudoAngle(ux*cosA+uy*sinA, uy*cosA-ux*sinA)
+			hi := pseudoAngle(ux*cosA-uy*sinA, uy*cosA+ux*sinA)
+			if hi <= lo {
+				hi += 4
+			}
+			w.covered = appendWrappedPseudo(w.covered, lo, hi)
+			sectors |= sectorMask(lo, hi)
 		}
-		if sectors == math.MaxUint64 && ring > 0 {
+		if sectors == math.MaxUint64 {
 			return nil
 		}
 	}
+	w.free = w.free[:0]
 	if len(w.covered) == 0 {
-		return []interval{{0, twoPi}}
+		return append(w.free, interval{0, twoPi})
 	}
 	sortIntervals(w.covered)
-	var free []interval
 	at := 0.0
 	for _, iv := range w.covered {
 		if iv.lo > at {
-			free = append(free, interval{at, iv.lo})
+			w.free = append(w.free, interval{pseudoToAngle(at), pseudoToAngle(iv.lo)})
 		}
-		at = math.Max(at, iv.hi)
+		at = max(at, iv.hi)
 	}
-	if at < twoPi {
-		free = append(free, interval{at, twoPi})
+	if at < 4 {
+		w.free = append(w.free, interval{pseudoToAngle(at), twoPi})
 	}
-	return free
+	return w.free
+}
+
+// pseudoAngle is a monotone stand-in for the angle of (x, y) in [0, 4): 0 at
+// +x, 1 at +y, 2 at −x, 3 at −y (the "diamond angle").
+func pseudoAngle(x, y float64) float64 {
+	if y >= 0 {
+		if x >= 0 {
+			return y / (x + y)
+		}
+		return 1 - x/(y-x)
+	}
+	if x < 0 {
+		return 2 - y/(-x-y)
+	}
+	return 3 + x/(x-y)
+}
+
+// pseudoToAngle is the angle in [0, 2π] whose pseudo-angle is p ∈ [0, 4].
+func pseudoToAngle(p float64) float64 {
+	var x, y float64
+	switch {
+	case p <= 0:
+		return 0
+	case p >= 4:
+		return twoPi
+	case p < 1:
+		x, y = 1-p, p
+	case p < 2:
+		q := p - 1
+		x, y = -q, 1-q
+	case p < 3:
+		q := p - 2
+		x, y = q-1, -q
+	default:
+		q := p - 3
+		x, y = q, q-1
+	}
+	t := math.Atan2(y, x)
+	if t < 0 {
+		t += twoPi
+	}
+	return t
+}
+
+// appendWrappedPseudo adds the pseudo-angle arc (lo, hi), 0 ≤ lo < 4 and
+// hi − lo < 4, as one or two intervals within [0, 4).
+func appendWrappedPseudo(ivs []interval, lo, hi float64) []interval {
+	if hi <= 4 {
+		return append(ivs, interval{lo, hi})
+	}
+	return append(ivs, interval{lo, 4}, interval{0, hi - 4})
+}
+
+const nSectors = 64
+
+// sectorMask has a bit set for each of the 64 equal sectors of pseudo-angle
+// that lie wholly within the arc (lo, hi), 0 ≤ lo < 4, hi − lo < 4.
+func sectorMask(lo, hi float64) uint64 {
+	const width = 4.0 / nSectors
+	s0 := int(math.Ceil(lo / width))
+	s1 := int(math.Floor(hi / width)) // sectors s0 … s1−1 are inside
+	n := s1 - s0
+	if n <= 0 {
+		return 0
+	}
+	if n >= nSectors {
+		return math.MaxUint64
+	}
+	run := uint64(1)<<uint(n) - 1
+	return bits.RotateLeft64(run, s0%nSectors)
 }
 
 // appendWrapped adds the arc (lo, hi), hi − lo ≤ 2π, as one or two intervals within [0, 2π).
@@ -287,15 +382,27 @@ func appendWrapped(ivs []interval, lo, hi float64) []interval {
 }
 
 func sortIntervals(ivs []interval) {
-	slices.SortFunc(ivs, func(a, b interval) int {
-		switch {
-		case a.lo < b.lo:
-			return -1
-		case a.lo > b.lo:
-			return 1
+	if len(ivs) > 24 {
+		slices.SortFunc(ivs, func(a, b interval) int {
+			switch {
+			case a.lo < b.lo:
+				return -1
+			case a.lo > b.lo:
+				return 1
+			}
+			return 0
+		})
+		return
+	}
+	// A circle has a handful of neighbours: insertion sort is fastest.
+	for i := 1; i < len(ivs); i++ {
+		v := ivs[i]
+		j := i
+		for ; j > 0 && ivs[j-1].lo > v.lo; j-- {
+			ivs[j] = ivs[j-1]
 		}
-		return 0
-	})
+		ivs[j] = v
+	}
 }
 
 // circleSegmentAngles appends the angles at which the circle meets segment
@@ -377,7 +484,7 @@ func segDist2(p, a, b Point) float64 {
 	d := b.sub(a)
 	t := 0.0
 	if l := dot(d, d); l > 0 {
-		t = math.Max(0, math.Min(1, dot(p.sub(a), d)/l))
+		t = max(0, min(1, dot(p.sub(a), d)/l))
 	}
 	q := Point{a.X + t*d.X - p.X, a.Y + t*d.Y - p.Y}
 	return dot(q, q)
@@ -396,42 +503,55 @@ func (r *Region) edgeContribution(sg *stopGrid, radius float64, o Point) float64
 		ivs = ivs[:0]
 		d := e.b.sub(e.a)
 		A := dot(d, d)
-		// Walk the edge in steps of about a stop cell, querying the cells
-		// around each step, so a long edge does not scan its whole bounding box.
-		steps := int(math.Sqrt(A)/sg.size) + 1
-		for s := 0; s <= steps; s++ {
-			p := Point{e.a.X + d.X*float64(s)/float64(steps), e.a.Y + d.Y*float64(s)/float64(steps)}
-			px, py := sg.cellOf(p)
-			reach := int(math.Ceil(radius/sg.size)) + 1
-			for y := max(py-reach, 0); y <= min(py+reach, sg.ny-1); y++ {
-				for x := max(px-reach, 0); x <= min(px+reach, sg.nx-1); x++ {
-					cell := y*sg.nx + x
-					for _, j := range sg.items[sg.start[cell]:sg.start[cell+1]] {
-						if stamp[j] == gen {
-							continue
-						}
-						stamp[j] = gen
-						f := e.a.sub(sg.pts[j])
-						B := 2 * dot(f, d)
-						C := dot(f, f) - r2
-						disc, crosses := crossingDiscriminant(A, B, C, r2, e.a, sg.pts[j])
-						if !crosses {
-							continue
-						}
-						sq := math.Sqrt(disc)
-						// The same stable roots as circleSegmentAngles, so both passes agree.
-						q := -0.5 * (B + math.Copysign(sq, B))
-						if q == 0 {
-							continue
-						}
-						t1, t2 := snapRoot(q/A), snapRoot(C/q)
-						if t1 > t2 {
-							t1, t2 = t2, t1
-						}
-						t1, t2 = math.Max(t1, 0), math.Min(t2, 1)
-						if t2 > t1 {
-							ivs = append(ivs, interval{t1, t2})
-						}
+		// The cells within the radius of the edge: row by row, the cells
+		// whose band can hold a stop within r of the part of the edge near it.
+		y0, y1 := min(e.a.Y, e.b.Y)-radius, max(e.a.Y, e.b.Y)+radius
+		_, ry0 := sg.cellOf(Point{0, y0})
+		_, ry1 := sg.cellOf(Point{0, y1})
+		for ry := max(ry0, 0); ry <= min(ry1, sg.ny-1); ry++ {
+			lo := sg.origin.Y + float64(ry)*sg.size - radius
+			hi := lo + sg.size + 2*radius
+			xa, xb := e.a.X, e.b.X
+			if d.Y != 0 {
+				ta, tb := (lo-e.a.Y)/d.Y, (hi-e.a.Y)/d.Y
+				if ta > tb {
+					ta, tb = tb, ta
+				}
+				ta, tb = max(ta, 0), min(tb, 1)
+				if ta > tb {
+					continue
+				}
+				xa, xb = e.a.X+ta*d.X, e.a.X+tb*d.X
+			}
+			cx0, _ := sg.cellOf(Point{min(xa, xb) - radius, 0})
+			cx1, _ := sg.cellOf(Point{max(xa, xb) + radius, 0})
+			for x := max(cx0, 0); x <= min(cx1, sg.nx-1); x++ {
+				cell := ry*sg.nx + x
+				for _, j := range sg.items[sg.start[cell]:sg.start[cell+1]] {
+					if stamp[j] == gen {
+						continue
+					}
+					stamp[j] = gen
+					f := e.a.sub(sg.pts[j])
+					B := 2 * dot(f, d)
+					C := dot(f, f) - r2
+					disc, crosses := crossingDiscriminant(A, B, C, r2, e.a, sg.pts[j])
+					if !crosses {
+						continue
+					}
+					sq := math.Sqrt(disc)
+					// The same stable roots as circleSegmentAngles, so both passes agree.
+					q := -0.5 * (B + math.Copysign(sq, B))
+					if q == 0 {
+						continue
+					}
+					t1, t2 := snapRoot(q/A), snapRoot(C/q)
+					if t1 > t2 {
+						t1, t2 = t2, t1
+					}
+					t1, t2 = max(t1, 0), min(t2, 1)
+					if t2 > t1 {
+						ivs = append(ivs, interval{t1, t2})
 					}
 				}
 			}
@@ -450,7 +570,7 @@ func (r *Region) edgeContribution(sg *stopGrid, radius float64, o Point) float64
 				flush()
 				lo, hi = iv.lo, iv.hi
 			} else {
-				hi = math.Max(hi, iv.hi)
+				hi = max(hi, iv.hi)
 			}
 		}
 		flush()

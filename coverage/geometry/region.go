@@ -381,7 +381,7 @@ func newEdgeGrid(edges []edge, min, max Point) edgeGrid {
 	w, h := max.X-min.X, max.Y-min.Y
 	n := float64(len(edges))
 	// About two edges per cell on average, within a cell budget.
-	size := math.Sqrt(w*h/n) * 1.5
+	size := math.Sqrt(w*h/n) * 0.6
 	if size <= 0 || math.IsNaN(size) {
 		size = math.Max(w, h) / 16
 	}
@@ -445,10 +445,10 @@ func (g *edgeGrid) supercover(a, b Point, fn func(cx, cy int)) {
 			t0, t1 = math.Max(t0, 0), math.Min(t1, 1)
 			xa := a.X + t0*(b.X-a.X)
 			xb := a.X + t1*(b.X-a.X)
-			x0, _ = g.cellOf(Point{math.Min(xa, xb), lo})
-			x1, _ = g.cellOf(Point{math.Max(xa, xb), lo})
-			// Guard against rounding at cell borders.
-			x0, x1 = x0-1, x1+1
+			// A margin far above the rounding of xa and xb, far below a cell.
+			eps := 1e-9 * g.size
+			x0, _ = g.cellOf(Point{min(xa, xb) - eps, lo})
+			x1, _ = g.cellOf(Point{max(xa, xb) + eps, lo})
 		}
 		for cx := g.clampX(x0); cx <= g.clampX(x1); cx++ {
 			fn(cx, g.clampY(cy))
@@ -545,8 +545,13 @@ func (g *edgeGrid) contains(edges []edge, p Point) bool {
 	c := cy*g.nx + cx
 	q := g.refPoint(cx, cy)
 	in := g.inside[c]
+	lo := Point{min(q.X, p.X), min(q.Y, p.Y)}
+	hi := Point{max(q.X, p.X), max(q.Y, p.Y)}
 	for _, i := range g.items[g.start[c]:g.start[c+1]] {
 		a, b := edges[i].a, edges[i].b
+		if max(a.X, b.X) < lo.X || min(a.X, b.X) > hi.X || max(a.Y, b.Y) < lo.Y || min(a.Y, b.Y) > hi.Y {
+			continue // cannot cross the segment q→p
+		}
 		if (orient(q, p, a) > 0) != (orient(q, p, b) > 0) && (orient(a, b, q) > 0) != (orient(a, b, p) > 0) {
 			in = !in
 		}

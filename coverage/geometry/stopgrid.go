@@ -3,6 +3,7 @@ package geometry
 import (
 	"math"
 	"slices"
+	"sync"
 )
 
 // stopGrid indexes distinct stops in cells of half the radius, with the cell
@@ -15,16 +16,23 @@ type stopGrid struct {
 	pts    []Point
 	start  []int32
 	items  []int32
-	rings  [][][2]int // cell offsets grouped by ring (Chebyshev distance), nearest first
-	far    int        // stops dropped because no disk of theirs can reach the region
+	// offsets are the cells, relative to a stop's own, that can hold a stop
+	// within 2r, nearest first.
+	offsets [][2]int
+	far     int // distinct stops dropped because no disk of theirs can reach the region
 }
 
 const maxStopCells = 1 << 24
 
 func newStopGrid(stops []Point, regionMin, regionMax Point, radius float64) *stopGrid {
-	g := &stopGrid{size: radius / 2}
 	lo := Point{regionMin.X - radius, regionMin.Y - radius}
 	hi := Point{regionMax.X + radius, regionMax.Y + radius}
+	// Cells of r/2 let a dense network stop the neighbour search after the
+	// first few cells; a sparse one is cheaper to search in cells of r.
+	g := &stopGrid{size: radius}
+	if expected := float64(len(stops)) / ((hi.X - lo.X) * (hi.Y - lo.Y)) * 4 * math.Pi * radius * radius; expected > 24 {
+		g.size = radius / 2
+	}
 	for ((hi.X-lo.X)/g.size+1)*((hi.Y-lo.Y)/g.size+1) > maxStopCells {
 		g.size *= 1.5
 	}
@@ -82,16 +90,41 @@ func newStopGrid(stops []Point, regionMin, regionMax Point, radius float64) *sto
 	}
 	g.start = newStart
 
-	// Offsets of the cells that can hold a stop within 2r, nearest rings first.
-	reach := int(math.Ceil(2*radius/g.size)) + 1
-	g.rings = make([][][2]int, reach+1)
+	// A stop within 2r of another lies at most ⌈2r/size⌉ cells away.
+	g.offsets = neighbourOffsets(int(math.Ceil(2*radius/g.size)), 2*radius/g.size)
+	return g
+}
+
+var (
+	offsetsMu    sync.Mutex
+	offsetsCache = map[[2]float64][][2]int{}
+)
+
+// neighbourOffsets lists the cell offsets within reach whose cells can hold
+// a point closer than span cells to a point of the centre cell, nearest
+// first (by the gap between the two cells). Shared and cached: it depends
+// only on how the radius compares with the cell.
+func neighbourOffsets(reach int, span float64) [][2]int {
+	offsetsMu.Lock()
+	defer offsetsMu.Unlock()
+	key := [2]float64{float64(reach), span}
+	if o, ok := offsetsCache[key]; ok {
+		return o
+	}
+	gap := func(v int) int { return max(abs(v)-1, 0) }
+	var o [][2]int
 	for dy := -reach; dy <= reach; dy++ {
 		for dx := -reach; dx <= reach; dx++ {
-			ring := max(abs(dx), abs(dy))
-			g.rings[ring] = append(g.rings[ring], [2]int{dx, dy})
+			if g := float64(gap(dx)*gap(dx) + gap(dy)*gap(dy)); g < span*span {
+				o = append(o, [2]int{dx, dy})
+			}
 		}
 	}
-	return g
+	slices.SortStableFunc(o, func(a, b [2]int) int {
+		return gap(a[0])*gap(a[0]) + gap(a[1])*gap(a[1]) - gap(b[0])*gap(b[0]) - gap(b[1])*gap(b[1])
+	})
+	offsetsCache[key] = o
+	return o
 }
 
 func comparePoints(p, q Point) int {
