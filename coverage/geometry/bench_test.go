@@ -9,6 +9,8 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -309,4 +311,54 @@ func BenchmarkCoverRealHangzhou(b *testing.B) {
 			b.ReportMetric(float64(cov.Inside+cov.OutsideNear), "stops-used")
 		})
 	}
+}
+
+// millionVertexArea is a star-shaped polygon of 1,000,000 vertices over about
+// 1,500 km² (radius 20–24 km, jittered), with 50,000 stops spread over it:
+// the "up to 1,000,000 vertices" input size.
+func millionVertexArea() ([]geometry.Polygon, []geometry.Point) {
+	const n = 1_000_000
+	ring := make(geometry.Ring, n)
+	for k := range ring {
+		th := 2 * math.Pi * float64(k) / n
+		rad := 22_000 + 2_000*math.Sin(7*th) + 300*math.Sin(1_000*th)
+		ring[k] = geometry.Point{X: rad * math.Cos(th), Y: rad * math.Sin(th)}
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	stops := make([]geometry.Point, 50_000)
+	for i := range stops {
+		r, th := 24_000*math.Sqrt(rng.Float64()), 2*math.Pi*rng.Float64()
+		stops[i] = geometry.Point{X: r * math.Cos(th), Y: r * math.Sin(th)}
+	}
+	return []geometry.Polygon{{ring}}, stops
+}
+
+// BenchmarkMillionVertices builds and covers an area of 1,000,000 vertices.
+func BenchmarkMillionVertices(b *testing.B) {
+	if testing.Short() {
+		b.Skip("1,000,000 vertices is skipped under -short")
+	}
+	polys, stops := millionVertexArea()
+	b.Run("NewRegion", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := geometry.NewRegion(polys); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Cover50kStops", func(b *testing.B) {
+		r, err := geometry.NewRegion(polys)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			cov, err := r.Cover(context.Background(), stops, 300)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(100*cov.Share(), "%covered")
+		}
+	})
 }

@@ -76,6 +76,13 @@ func NewRegion(polygons []Polygon) (*Region, error) {
 		return nil, &InvalidError{Polygon: -1, Ring: -1, Reason: "the area has no polygon"}
 	}
 	r := &Region{min: Point{math.Inf(1), math.Inf(1)}, max: Point{math.Inf(-1), math.Inf(-1)}}
+	vertices := 0
+	for _, poly := range polygons {
+		for _, ring := range poly {
+			vertices += len(ring)
+		}
+	}
+	r.edges = make([]edge, 0, vertices)
 	var zeroArea *InvalidError
 	var probes []ringProbe
 	for pi, poly := range polygons {
@@ -167,10 +174,11 @@ func dropSharedEdges(edges []edge) []edge {
 	})
 	drop := make([]bool, len(edges))
 	dropped := 0
+	var fwd, back []int32
 	for i := 0; i < len(order); {
 		k, _ := keyOf(edges[order[i]])
 		j := i
-		var fwd, back []int32
+		fwd, back = fwd[:0], back[:0]
 		for ; j < len(order); j++ {
 			kj, forward := keyOf(edges[order[j]])
 			if kj != k {
@@ -267,12 +275,12 @@ func (r *Region) checkCrossings() error {
 			for y := x + 1; y < len(items); y++ {
 				i, j := items[x], items[y]
 				if p, bad := r.edgesConflict(int(i), int(j)); bad {
-					// Report each pair once: in the cell that holds the point.
 					ei, ej := r.edges[i], r.edges[j]
+					at := p // a copy, so p itself stays on the stack in this hot loop
 					return &InvalidError{
 						Polygon: int(ei.polygon), Ring: int(ei.ring),
 						OtherPolygon: int(ej.polygon), OtherRing: int(ej.ring),
-						Reason: intersectionReason(ei, ej), At: &p,
+						Reason: intersectionReason(ei, ej), At: &at,
 					}
 				}
 			}
@@ -314,11 +322,13 @@ func (r *Region) edgesConflict(i, j int) (Point, bool) {
 			return Point{e.a.X + lo*dir.X, e.a.Y + lo*dir.Y}, true
 		}
 	}
-	for _, c := range []struct {
+	// An array, not a slice: this runs for every pair of edges in a cell and must not allocate.
+	touches := [4]struct {
 		p    Point
 		a, b Point
 		o    float64
-	}{{f.a, e.a, e.b, d1}, {f.b, e.a, e.b, d2}, {e.a, f.a, f.b, d3}, {e.b, f.a, f.b, d4}} {
+	}{{f.a, e.a, e.b, d1}, {f.b, e.a, e.b, d2}, {e.a, f.a, f.b, d3}, {e.b, f.a, f.b, d4}}
+	for _, c := range touches {
 		if c.o != 0 || !onSegment(c.p, c.a, c.b) {
 			continue
 		}
