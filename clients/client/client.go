@@ -20,6 +20,9 @@ import (
 // DefaultTimeout is the deadline given to calls whose context has none.
 const DefaultTimeout = 30 * time.Second
 
+// MaxMessageBytes bounds a request or response, as the server does by default.
+const MaxMessageBytes = 128 << 20
+
 // Option configures Dial.
 type Option func(*options)
 
@@ -83,6 +86,8 @@ func Dial(target string, opts ...Option) (*Client, error) {
 	dial := []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultServiceConfig(retryPolicy),
+		// Large cities (a million stops) exceed gRPC's default 4 MiB.
+		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(MaxMessageBytes), grpc.MaxCallRecvMsgSize(MaxMessageBytes)),
 	}
 	if o.token != "" {
 		if o.tls == nil {
