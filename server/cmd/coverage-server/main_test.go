@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBrokenRulesetStopsStartUp: a broken ruleset file stops the server at
+// start-up with the file, the rule and the field named.
+func TestBrokenRulesetStopsStartUp(t *testing.T) {
+	data, err := os.ReadFile("../../../coverage/rulesets/jilin-2014.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := strings.Replace(string(data), `"value": 36`, `"value": -36`, 1)
+	if broken == string(data) {
+		t.Fatal("premise: the elderly-beds threshold is not written as \"value\": 36")
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "jilin-2014.json")
+	if err := os.WriteFile(file, []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err = realMain(context.Background(), []string{"--rulesets", dir, "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"})
+	if err == nil {
+		t.Fatal("the server started with a broken ruleset")
+	}
+	for _, want := range []string{file, "rule T19-ELDERLY-BEDS", "thresholds[0].value", "negative"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %q", err, want)
+		}
+	}
+}
+
+func TestFlags(t *testing.T) {
+	if err := realMain(context.Background(), []string{"--help"}); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("--help: %v, want flag.ErrHelp", err)
+	}
+	for _, args := range [][]string{{"--log-format", "xml"}, {"--log-level", "loud"}, {"extra"}, {"--no-such-flag"}} {
+		if err := realMain(context.Background(), args); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+}
+
+// TestServesUntilCancelled starts the real server on loopback ports and
+// stops it as SIGTERM would, by cancelling its context.
+func TestServesUntilCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- realMain(ctx, []string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-level", "error"})
+	}()
+	time.Sleep(200 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("realMain: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server did not stop within 10 s of cancellation")
+	}
+}
