@@ -51,6 +51,21 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(rulesetsCmd(g), checkCmd(g))
+	// Every flag and argument error is a usage error (exit 2), whatever cobra's wording.
+	usage := func(_ *cobra.Command, err error) error { return fmt.Errorf("%w: %v", errUsage, err) }
+	root.SetFlagErrorFunc(usage)
+	for _, c := range root.Commands() {
+		c.SetFlagErrorFunc(usage)
+		if c.Args != nil {
+			check := c.Args
+			c.Args = func(cmd *cobra.Command, args []string) error {
+				if err := check(cmd, args); err != nil {
+					return usage(cmd, err)
+				}
+				return nil
+			}
+		}
+	}
 	root.SetArgs(args)
 
 	err := root.ExecuteContext(ctx)
@@ -67,7 +82,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return ExitInvalidData
 	case errors.As(err, &ce):
 		return ExitFailure
-	case errors.Is(err, errUsage) || strings.Contains(err.Error(), "unknown flag") || strings.Contains(err.Error(), "unknown command") || strings.Contains(err.Error(), "accepts"):
+	case errors.Is(err, errUsage) || strings.HasPrefix(err.Error(), "unknown command"):
+		// cobra reports an unknown subcommand before any hook of ours runs.
 		return ExitUsage
 	}
 	return ExitFailure
@@ -181,7 +197,8 @@ func checkCmd(g *globals) *cobra.Command {
 		Use:   "check STANDARD --settlement FILE",
 		Short: "Check one settlement against a standard (" + strings.Join(standardNames(), ", ") + ")",
 		Long: "Check one settlement, given as protojson (the `settlement` object of the REST API) in FILE or on\n" +
-			"standard input (-), against one standard, or against every rule with `all`.",
+			"standard input (-), against one standard, or against every rule with `all`.\n\n" +
+			"STANDARD is one of: " + strings.Join(standardNames(), ", ") + ".",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			call, ok := standards[args[0]]
@@ -221,7 +238,7 @@ func readSettlement(file string, stdin io.Reader) (*coveragev1.Settlement, error
 		data, err = os.ReadFile(file)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read settlement: %w", err)
+		return nil, fmt.Errorf("%w: read settlement: %v", errUsage, err)
 	}
 	s := &coveragev1.Settlement{}
 	if err := protojson.Unmarshal(data, s); err != nil {

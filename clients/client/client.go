@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -165,7 +166,14 @@ func fromStatus(err error) error {
 	}
 	st, ok := status.FromError(err)
 	if !ok {
-		return err
+		// A transport failure on the last retry can surface without a status
+		// (grpc-go reports the stream's io.EOF); it is still the server being
+		// unreachable, and callers should see it as such.
+		if errors.Is(err, io.EOF) {
+			st = status.New(codes.Unavailable, err.Error())
+		} else {
+			return err
+		}
 	}
 	e := &Error{Code: st.Code(), Message: st.Message(), st: st}
 	for _, d := range st.Details() {
