@@ -56,7 +56,7 @@ func (rs *Ruleset) EvaluateContext(ctx context.Context, s *Settlement, topics ..
 		a.Counts[res.Status]++
 		a.Requirements = append(a.Requirements, e.requirements...)
 	}
-	if a.StopCoverage == nil && (s.CentralArea != nil || s.BusStops != nil) {
+	if a.StopCoverage == nil && (s.CentralArea != nil || s.BusStops != nil || len(s.PopulationPoints) > 0) {
 		if err := validateGeometry(s); err != nil {
 			return nil, err
 		}
@@ -128,7 +128,7 @@ func (rs *Ruleset) vehicleClass(g VehicleGroup, path string, v *violations) *Veh
 		v.add(path+".vehicleClass", "unknown vehicle class %q; ruleset %s knows: %s", g.VehicleClass, rs.ID, strings.Join(ids, ", "))
 		return nil
 	}
-	if g.LengthM == nil {
+	if g.LengthM == nil || !(*g.LengthM > 0 && *g.LengthM <= 100) {
 		return nil // reported by validate
 	}
 	for i := range rs.VehicleClasses {
@@ -217,8 +217,8 @@ func (e *evaluation) applies() (string, bool) {
 		}
 		return fmt.Sprintf("applies to %s; this settlement is a %s", joinAnd(nouns), s.Kind.Noun()), false
 	}
-	if a.RegionalCentralCityOnly && !s.RegionalCentralCity {
-		return "applies to regional central cities; this settlement is not flagged regionalCentralCity", false
+	if a.RegionalCentralCityOnly && s.RegionalCentralCity != nil && !*s.RegionalCentralCity {
+		return "applies to regional central cities; this settlement is declared not to be one (regionalCentralCity false)", false
 	}
 	return "", true
 }
@@ -261,6 +261,9 @@ func (e *evaluation) missingSelectors() []string {
 	var m []string
 	if len(e.r.AppliesTo.Kinds) > 0 && (e.s.Kind == "" || e.s.Kind == KindUnspecified) {
 		m = append(m, FieldKind)
+	}
+	if e.r.AppliesTo.RegionalCentralCityOnly && e.s.RegionalCentralCity == nil {
+		m = append(m, FieldRegionalCentralCity)
 	}
 	if e.needsPopulation() && e.basisValue() == nil {
 		m = append(m, e.basisField())
@@ -672,8 +675,8 @@ func (e *evaluation) stopCoverageShare() Result {
 		fmt.Sprintf("%d stops given: %d inside the area, %d outside it but within %s m, %d farther, %d duplicates merged",
 			sc.StopsGiven, sc.StopsInside, sc.StopsOutsideNear, num(sc.RadiusM), sc.StopsBeyond, sc.DuplicatesMerged))
 	if p := sc.Population; p != nil {
-		e.res.Notes = append(e.res.Notes, fmt.Sprintf("population-weighted (reported beside the area figure, not used for the verdict): %s of %s residents within %s m, share %s",
-			num(p.Covered), num(p.Total), num(sc.RadiusM), num(p.Share)))
+		e.res.Notes = append(e.res.Notes, fmt.Sprintf("population-weighted (reported beside the area figure, not used for the verdict): %s of the %s residents of the central area within %s m, share %s (%d of %d population points outside the central area not counted)",
+			num(p.Covered), num(p.Total), num(sc.RadiusM), num(p.Share), p.PointsOutside, p.Points))
 	}
 	e.res.Value = Float64(sc.Share)
 	if sc.Share >= th-tol(th) {

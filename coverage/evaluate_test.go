@@ -205,7 +205,7 @@ func ruleCases() []ruleCase {
 		return withFac(town(p), fac(FacilityCommunityHealthStation, n))
 	}
 	rcc := func(kind Kind, m map[FacilityType]int64) *Settlement {
-		return &Settlement{ID: "rcc", Kind: kind, RegionalCentralCity: true, Facilities: m}
+		return &Settlement{ID: "rcc", Kind: kind, RegionalCentralCity: Bool(true), Facilities: m}
 	}
 	cityFleet := func(urban int64, u float64) *Settlement {
 		return &Settlement{ID: "c", Kind: KindCity, UrbanPopulation: Int64(urban), Fleet: units(u)}
@@ -526,14 +526,23 @@ func ruleCases() []ruleCase {
 			status: StatusCompliant, value: F(1), threshold: F(1)},
 		{name: "regional central city of no stated kind", rule: "T19-MCH-HOSPITAL",
 			s:      rcc("", fac(FacilityMaternalChildHealthHosp, 3)),
+			status: StatusInsufficientData, missing: []string{"settlement.kind"}, thresholdUnchecked: true},
+		{name: "regional central city that is a county-level city", rule: "T19-MCH-HOSPITAL",
+			s:      rcc(KindCountyLevelCity, fac(FacilityMaternalChildHealthHosp, 3)),
 			status: StatusCompliant, value: F(3), threshold: F(1)},
+		{name: "a town is never a regional central city", rule: "T19-MCH-HOSPITAL",
+			s:      rcc(KindTown, fac(FacilityMaternalChildHealthHosp, 0)),
+			status: StatusNotApplicable, reason: "applies to cities and county-level cities"},
+		{name: "flag absent", rule: "T19-MCH-HOSPITAL",
+			s:      &Settlement{Kind: KindCity, Facilities: fac(FacilityMaternalChildHealthHosp, 0)},
+			status: StatusInsufficientData, missing: []string{"settlement.regionalCentralCity"}, thresholdUnchecked: true},
 		{name: "regional central city has none", rule: "T19-MCH-HOSPITAL",
 			s:      rcc(KindCity, fac(FacilityMaternalChildHealthHosp, 0)),
 			status: StatusNonCompliant, value: F(0), threshold: F(1), shortfall: F(1),
 			items: []Shortfall{facItem(1, FacilityMaternalChildHealthHosp)}},
 		{name: "not flagged", rule: "T19-MCH-HOSPITAL",
-			s:      &Settlement{Kind: KindCity, Facilities: fac(FacilityMaternalChildHealthHosp, 0)},
-			status: StatusNotApplicable, reason: "not flagged regionalCentralCity"},
+			s:      &Settlement{Kind: KindCity, RegionalCentralCity: Bool(false), Facilities: fac(FacilityMaternalChildHealthHosp, 0)},
+			status: StatusNotApplicable, reason: "regionalCentralCity false"},
 		{name: "count absent", rule: "T19-MCH-HOSPITAL", s: rcc(KindCity, nil),
 			status: StatusInsufficientData, threshold: F(1), missing: []string{fMCH}},
 
@@ -668,8 +677,8 @@ func ruleCases() []ruleCase {
 			status: StatusNonCompliant, value: F(0), threshold: F(3), shortfall: F(3),
 			items: []Shortfall{facItem(1, FacilityLibrary), facItem(1, FacilityCulturalCentre), facItem(1, FacilityMuseum)}},
 		{name: "not flagged", rule: "T19-CULTURE",
-			s:      &Settlement{Kind: KindCity, Facilities: fac(FacilityLibrary, 0, FacilityCulturalCentre, 0, FacilityMuseum, 0)},
-			status: StatusNotApplicable, reason: "not flagged regionalCentralCity"},
+			s:      &Settlement{Kind: KindCity, RegionalCentralCity: Bool(false), Facilities: fac(FacilityLibrary, 0, FacilityCulturalCentre, 0, FacilityMuseum, 0)},
+			status: StatusNotApplicable, reason: "regionalCentralCity false"},
 		{name: "museum count absent", rule: "T19-CULTURE",
 			s:      rcc(KindCity, fac(FacilityLibrary, 1, FacilityCulturalCentre, 1)),
 			status: StatusInsufficientData, missing: []string{fMuseums}, thresholdUnchecked: true},
@@ -951,10 +960,7 @@ func TestEvaluateEmptySettlement(t *testing.T) {
 				t.Errorf("%s: insufficient data without missing fields", r.RuleID)
 			}
 		case StatusNotApplicable:
-			// Only the rules for regional central cities can be decided without input.
-			if r.RuleID != "T19-MCH-HOSPITAL" && r.RuleID != "T19-CULTURE" {
-				t.Errorf("%s: not applicable without any input (%s)", r.RuleID, r.Reason)
-			}
+			t.Errorf("%s: not applicable without any input (%s)", r.RuleID, r.Reason)
 		default:
 			t.Errorf("%s: status %s without any input", r.RuleID, r.Status)
 		}
@@ -962,7 +968,7 @@ func TestEvaluateEmptySettlement(t *testing.T) {
 	if !slices.Equal(ids, jilinRuleIDs) {
 		t.Errorf("result order = %q, want ruleset order %q", ids, jilinRuleIDs)
 	}
-	if a.Counts[StatusInsufficientData] != 19 || a.Counts[StatusNotApplicable] != 2 || len(a.Counts) != 2 {
+	if a.Counts[StatusInsufficientData] != 21 || len(a.Counts) != 1 {
 		t.Errorf("counts = %v", a.Counts)
 	}
 	if a.Fleet != nil {
@@ -1567,7 +1573,7 @@ func TestBugInsufficientDataThresholdOfScaledFacilityRules(t *testing.T) {
 	}{
 		{"centre at 250,000", "T19-COMMUNITY-HEALTH-CENTRE", &Settlement{Kind: KindTown, ResidentPopulation: Int64(250_000)}, 3},
 		{"culture without museums count", "T19-CULTURE",
-			&Settlement{Kind: KindCity, RegionalCentralCity: true, Facilities: fac(FacilityLibrary, 1, FacilityCulturalCentre, 1)}, 3},
+			&Settlement{Kind: KindCity, RegionalCentralCity: Bool(true), Facilities: fac(FacilityLibrary, 1, FacilityCulturalCentre, 1)}, 3},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -208,7 +208,7 @@ func FuzzEvaluate(f *testing.F) {
 		urban, resident, elderly, beds, vehicles, spaces, nf int64,
 		speed, depot, land, units, length float64) {
 		has := func(bit uint32) bool { return present&bit != 0 }
-		s := &Settlement{ID: "fuzz", Kind: fuzzKinds[int(kind)%len(fuzzKinds)], RegionalCentralCity: flags&1 != 0}
+		s := &Settlement{ID: "fuzz", Kind: fuzzKinds[int(kind)%len(fuzzKinds)], RegionalCentralCity: Bool(flags&1 != 0)}
 		if has(hasUrban) {
 			s.UrbanPopulation = Int64(urban)
 		}
@@ -298,7 +298,7 @@ func FuzzParseRuleset(f *testing.F) {
 	// valid ruleset must not panic whatever its rules say.
 	settlements := []*Settlement{
 		{},
-		{ID: "city", Kind: KindCity, RegionalCentralCity: true, UrbanPopulation: Int64(2_000_000), ResidentPopulation: Int64(3_000_000),
+		{ID: "city", Kind: KindCity, RegionalCentralCity: Bool(true), UrbanPopulation: Int64(2_000_000), ResidentPopulation: Int64(3_000_000),
 			ElderlyPopulation: Int64(400_000), ElderlyCareBeds: Int64(10_000), PreschoolAgePopulation: Int64(90_000), PreschoolEnrolment: Int64(70_000),
 			UrbanisedPopulation: Int64(1_800_000), VocationalSchoolIntake: Int64(9_000), GeneralHighSchoolIntake: Int64(10_000),
 			RegisteredVehicles: Int64(800_000), PublicParkingSpaces: Int64(150_000), Fleet: units(2500), AverageBusSpeedKmh: Float64(14),

@@ -392,8 +392,14 @@ func (r *Rule) validate(tierIDs map[string]bool, haveVehicleClasses bool) []stri
 	if !topics[r.Topic] {
 		bad("topic: unknown topic %q", string(r.Topic))
 	}
-	if r.Citation.Document == "" || r.Citation.Section == "" || r.Citation.OriginalText == "" {
-		bad("citation: document, section and originalText are required")
+	if r.Citation.Document == "" || r.Citation.Section == "" || r.Citation.OriginalText == "" || r.Citation.EnglishText == "" {
+		bad("citation: document, section, originalText and englishText are required")
+	}
+	if strings.TrimSpace(r.Unit) == "" {
+		bad("unit: required")
+	}
+	if r.ShortfallUnit == "" && r.Comparison != ReportOnly && r.Metric != MetricDeclaredFact {
+		bad("shortfallUnit: required for a rule with a shortfall")
 	}
 	needs, known := metricNeeds[r.Metric]
 	if !known {
@@ -539,6 +545,11 @@ func EmbeddedRulesets() ([]*Ruleset, error) {
 
 // LoadRulesetDir parses every *.json file in dir.
 func LoadRulesetDir(dir string) ([]*Ruleset, error) {
+	if info, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("ruleset directory: %w", err)
+	} else if !info.IsDir() {
+		return nil, fmt.Errorf("ruleset directory %s is not a directory", dir)
+	}
 	return parseDir(os.DirFS(dir), ".", dir+string(filepath.Separator))
 }
 

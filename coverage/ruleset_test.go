@@ -371,7 +371,7 @@ func TestParseRulesetRejects(t *testing.T) {
 		}, []string{`comparison: unknown comparison "COMPARISON_ABOUT"`}, "T18-ITS", ""},
 		{"missing citation wording", func(t *testing.T) []byte {
 			return mutateJilin(t, func(d jsonObj) { ruleObj(d, "G-URBANISATION")["citation"].(jsonObj)["originalText"] = "" })
-		}, []string{"citation: document, section and originalText are required"}, "G-URBANISATION", ""},
+		}, []string{"citation: document, section, originalText and englishText are required"}, "G-URBANISATION", ""},
 		{"missing title", func(t *testing.T) []byte {
 			return mutateJilin(t, func(d jsonObj) { ruleObj(d, "G-URBANISATION")["title"] = " " })
 		}, []string{"title: required"}, "G-URBANISATION", ""},

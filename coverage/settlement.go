@@ -177,8 +177,8 @@ type Settlement struct {
 	ID                  string
 	Name                string
 	Kind                Kind
-	RegionalCentralCity bool
-	CountySeat          bool
+	RegionalCentralCity *bool
+	CountySeat          *bool
 
 	UrbanPopulation        *int64
 	ResidentPopulation     *int64
@@ -213,6 +213,7 @@ type Settlement struct {
 // JSON paths of the settlement's fields, as named in errors and missing-field lists.
 const (
 	FieldKind                     = "settlement.kind"
+	FieldRegionalCentralCity      = "settlement.regionalCentralCity"
 	FieldUrbanPopulation          = "settlement.urbanPopulation"
 	FieldResidentPopulation       = "settlement.residentPopulation"
 	FieldElderlyPopulation        = "settlement.elderlyPopulation"
@@ -272,6 +273,9 @@ func checkMeasure(v *violations, field string, value *float64, limit float64, un
 
 // Int64 returns a pointer to v, for building settlements in code.
 func Int64(v int64) *int64 { return &v }
+
+// Bool returns a pointer to v, for building settlements in code.
+func Bool(v bool) *bool { return &v }
 
 // Float64 returns a pointer to v, for building settlements in code.
 func Float64(v float64) *float64 { return &v }

@@ -54,10 +54,11 @@ type StopCoverage struct {
 // PopulationCoverage is the share of residents within the radius of a stop,
 // reported beside (never instead of) the area share.
 type PopulationCoverage struct {
-	Points  int
-	Total   float64
-	Covered float64
-	Share   float64
+	Points        int
+	PointsOutside int // outside the central area: not counted
+	Total         float64
+	Covered       float64
+	Share         float64
 }
 
 // Method and definition strings reported with every coverage result.
@@ -127,7 +128,7 @@ func MeasureStopCoverage(ctx context.Context, s *Settlement, radius float64) (*S
 	sc.UncoveredKm2 = math.Max(0, sc.TotalKm2-sc.CoveredKm2)
 
 	if len(s.PopulationPoints) > 0 {
-		pc, err := populationCoverage(s, area.proj, stops, radius)
+		pc, err := populationCoverage(s, area, stops, radius)
 		if err != nil {
 			return nil, err
 		}
@@ -136,9 +137,9 @@ func MeasureStopCoverage(ctx context.Context, s *Settlement, radius float64) (*S
 	return sc, nil
 }
 
-// validateGeometry checks the geometry of a settlement whose coverage rule
-// was not measured (a town, or a check of another topic): bad input is
-// refused whether or not it is used.
+// validateGeometry checks the geometry and population points of a settlement
+// whose coverage rule was not measured (a town, or a check of another
+// topic): bad input is refused whether or not it is used.
 func validateGeometry(s *Settlement) error {
 	var proj *geo.LAEA
 	if s.CentralArea != nil {
@@ -148,11 +149,16 @@ func validateGeometry(s *Settlement) error {
 		}
 		proj = area.proj
 	}
+	if proj == nil {
+		proj = geo.NewLAEA(0, 0, 0, 0) // positions are checked, not measured
+	}
 	if s.BusStops != nil {
-		if proj == nil {
-			proj = geo.NewLAEA(0, 0, 0, 0)
-		}
 		if _, err := prepareStops(s.BusStops, proj); err != nil {
+			return err
+		}
+	}
+	if len(s.PopulationPoints) > 0 {
+		if _, err := preparePopulation(s, proj); err != nil {
 			return err
 		}
 	}
@@ -305,28 +311,19 @@ func prepareStops(g *Geometry, proj *geo.LAEA) ([]geometry.Point, error) {
 	return stops, nil
 }
 
-func populationCoverage(s *Settlement, proj *geo.LAEA, stops []geometry.Point, radius float64) (*PopulationCoverage, error) {
-	var v violations
-	d := datumOf(s.PopulationCRS)
-	qs := make([]geometry.Point, len(s.PopulationPoints))
-	for i, p := range s.PopulationPoints {
-		path := fmt.Sprintf("settlement.populationPoints[%d]", i)
-		if msg := geo.CheckPosition(geo.LonLat{p.Lon, p.Lat}); msg != "" {
-			v.add(path, "%s", msg)
-		}
-		if math.IsNaN(p.Count) || math.IsInf(p.Count, 0) || p.Count < 0 {
-			v.add(path+".count", "must be a finite, non-negative number, got %v", p.Count)
-		}
-		lon, lat := d.ToWGS84(p.Lon, p.Lat)
-		x, y := proj.Forward(lon, lat)
-		qs[i] = geometry.Point{X: x, Y: y}
-	}
-	if err := v.err(); err != nil {
+func populationCoverage(s *Settlement, area *preparedArea, stops []geometry.Point, radius float64) (*PopulationCoverage, error) {
+	qs, err := preparePopulation(s, area.proj)
+	if err != nil {
 		return nil, err
 	}
 	near := geometry.WithinRadius(stops, radius, qs)
 	pc := &PopulationCoverage{Points: len(qs)}
 	for i, p := range s.PopulationPoints {
+		// Residents outside the central area are outside the standard's scope.
+		if !area.region.Contains(qs[i]) {
+			pc.PointsOutside++
+			continue
+		}
 		pc.Total += p.Count
 		if near[i] {
 			pc.Covered += p.Count
@@ -336,6 +333,35 @@ func populationCoverage(s *Settlement, proj *geo.LAEA, stops []geometry.Point, r
 		pc.Share = pc.Covered / pc.Total
 	}
 	return pc, nil
+}
+
+// preparePopulation validates the population points and projects them.
+func preparePopulation(s *Settlement, proj *geo.LAEA) ([]geometry.Point, error) {
+	var v violations
+	switch s.PopulationCRS {
+	case "", CRSUnspecified, CRSWGS84, CRSCGCS2000, CRSGCJ02, CRSBD09:
+	default:
+		v.add("settlement.populationPointsCrs", "unknown coordinate system %q", string(s.PopulationCRS))
+	}
+	d := datumOf(s.PopulationCRS)
+	qs := make([]geometry.Point, len(s.PopulationPoints))
+	for i, p := range s.PopulationPoints {
+		path := fmt.Sprintf("settlement.populationPoints[%d]", i)
+		if msg := geo.CheckPosition(geo.LonLat{p.Lon, p.Lat}); msg != "" {
+			v.add(path, "%s", msg)
+			continue
+		}
+		if math.IsNaN(p.Count) || math.IsInf(p.Count, 0) || p.Count < 0 || p.Count > maxCount {
+			v.add(path+".count", "must be a finite number from 0 to %d, got %v", int64(maxCount), p.Count)
+		}
+		lon, lat := d.ToWGS84(p.Lon, p.Lat)
+		x, y := proj.Forward(lon, lat)
+		qs[i] = geometry.Point{X: x, Y: y}
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	return qs, nil
 }
 
 func normalCRS(c CoordinateSystem) CoordinateSystem {
@@ -384,7 +410,7 @@ func (g *Geometry) points() ([]geo.LonLat, []string, error) {
 	if g.Points != nil {
 		paths := make([]string, len(g.Points))
 		for i := range paths {
-			paths[i] = fmt.Sprintf("[%d]", i)
+			paths[i] = fmt.Sprintf(".positions[%d]", i)
 		}
 		return g.Points, paths, nil
 	}

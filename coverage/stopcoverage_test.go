@@ -467,9 +467,9 @@ func TestStopCoverageStopErrors(t *testing.T) {
 			`{"type":"Feature","geometry":{"type":"Point","coordinates":[-181,43.88]}}]}`)},
 			"settlement.busStops.features[1].geometry.coordinates", []string{"longitude -181"}},
 		{"typed stop at index 2", &Geometry{Points: [][2]float64{good, good, {200, scLat}}},
-			"settlement.busStopPositions[2]", []string{"longitude 200"}},
+			"settlement.busStopPositions.positions[2]", []string{"longitude 200"}},
 		{"typed NaN", &Geometry{Points: [][2]float64{{math.NaN(), scLat}}},
-			"settlement.busStopPositions[0]", []string{"not a finite number"}},
+			"settlement.busStopPositions.positions[0]", []string{"not a finite number"}},
 		{"a Polygon for stops", &Geometry{GeoJSON: scPolygonJSON(scSquare(scLon, scLat, 0.001, 0.001))},
 			"settlement.busStops.type", []string{"Polygon"}},
 		{"malformed stops", &Geometry{GeoJSON: []byte(`[`)}, "settlement.busStops", []string{"not a GeoJSON object"}},
@@ -530,9 +530,10 @@ func TestStopCoveragePopulation(t *testing.T) {
 	if p == nil {
 		t.Fatal("no population coverage")
 	}
-	const total, covered = 120 + 80 + 300 + 12.5, 120 + 80
-	if p.Points != 4 || p.Total != total || p.Covered != covered || math.Abs(p.Share-covered/total) > 1e-15 {
-		t.Errorf("population = %+v, want 4 points, total %v, covered %v, share %v", *p, total, covered, covered/total)
+	// The point far outside the central area is outside the standard's scope.
+	const total, covered = 120.0 + 80 + 300, 120.0 + 80
+	if p.Points != 4 || p.PointsOutside != 1 || p.Total != total || p.Covered != covered || math.Abs(p.Share-covered/total) > 1e-15 {
+		t.Errorf("population = %+v, want 4 points (1 outside the area), total %v, covered %v, share %v", *p, total, covered, covered/total)
 	}
 	// The area figure is unchanged by population points.
 	plain := scMeasure(t, scSettlement(area, stops))
@@ -556,7 +557,7 @@ func TestStopCoveragePopulation(t *testing.T) {
 		field string
 		frag  string
 	}{
-		{"negative count", func(ps []PopulationPoint) { ps[1].Count = -5 }, "settlement.populationPoints[1].count", "non-negative"},
+		{"negative count", func(ps []PopulationPoint) { ps[1].Count = -5 }, "settlement.populationPoints[1].count", "from 0"},
 		{"NaN count", func(ps []PopulationPoint) { ps[2].Count = math.NaN() }, "settlement.populationPoints[2].count", "finite"},
 		{"latitude 95", func(ps []PopulationPoint) { ps[0].Lat = 95 }, "settlement.populationPoints[0]", "latitude 95"},
 	} {

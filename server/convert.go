@@ -32,8 +32,8 @@ func settlementFromProto(p *coveragev1.Settlement) (*coverage.Settlement, error)
 		ID:                       p.GetId(),
 		Name:                     p.GetName(),
 		Kind:                     coverage.Kind(enumName(coveragev1.SettlementKind_name, int32(p.GetKind()))),
-		RegionalCentralCity:      p.GetRegionalCentralCity(),
-		CountySeat:               p.GetCountySeat(),
+		RegionalCentralCity:      p.RegionalCentralCity,
+		CountySeat:               p.CountySeat,
 		UrbanPopulation:          p.UrbanPopulation,
 		ResidentPopulation:       p.ResidentPopulation,
 		ElderlyPopulation:        p.ElderlyPopulation,
@@ -103,7 +103,7 @@ func settlementFromProto(p *coveragev1.Settlement) (*coverage.Settlement, error)
 	}
 	stopsCRS := crsFromProto(p.GetBusStopsCrs())
 	switch {
-	case p.GetBusStops() != nil && len(p.GetBusStopPositions()) > 0:
+	case p.GetBusStops() != nil && p.GetBusStopPositions() != nil:
 		v = append(v, coverage.FieldViolation{Field: coverage.FieldBusStopPositions, Reason: "give either busStops (GeoJSON) or busStopPositions, not both"})
 	case p.GetBusStops() != nil:
 		data, err := geoJSON(p.GetBusStops())
@@ -111,9 +111,9 @@ func settlementFromProto(p *coveragev1.Settlement) (*coverage.Settlement, error)
 			v = append(v, coverage.FieldViolation{Field: coverage.FieldBusStops, Reason: err.Error()})
 		}
 		s.BusStops = &coverage.Geometry{GeoJSON: data, CRS: stopsCRS}
-	case len(p.GetBusStopPositions()) > 0:
-		pts := make([][2]float64, len(p.GetBusStopPositions()))
-		for i, ll := range p.GetBusStopPositions() {
+	case p.GetBusStopPositions() != nil:
+		pts := make([][2]float64, len(p.GetBusStopPositions().GetPositions()))
+		for i, ll := range p.GetBusStopPositions().GetPositions() {
 			pts[i] = [2]float64{ll.GetLon(), ll.GetLat()}
 		}
 		s.BusStops = &coverage.Geometry{Points: pts, CRS: stopsCRS}
@@ -183,7 +183,7 @@ func stopCoverageToProto(sc *coverage.StopCoverage) *coveragev1.BusStopCoverage 
 		BusStopsCrs:              enumValue[coveragev1.CoordinateSystem](coveragev1.CoordinateSystem_value, string(sc.StopsCRS)),
 	}
 	if p := sc.Population; p != nil {
-		out.Population = &coveragev1.PopulationCoverage{Points: int32(p.Points), Total: p.Total, Covered: p.Covered, Share: p.Share}
+		out.Population = &coveragev1.PopulationCoverage{Points: int32(p.Points), PointsOutside: int32(p.PointsOutside), Total: p.Total, Covered: p.Covered, Share: p.Share}
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -73,6 +74,13 @@ var (
 // field details added to body-decoding errors.
 func httpErrorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 	st := status.Convert(err)
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) || strings.Contains(st.Message(), "http: request body too large") {
+		msg := fmt.Sprintf("the request body is larger than the server's limit of %d bytes (--max-message-bytes)", maxBodyBytes(r))
+		runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, &runtime.HTTPStatusError{
+			HTTPStatus: http.StatusRequestEntityTooLarge, Err: status.Error(codes.ResourceExhausted, msg)})
+		return
+	}
 	if st.Code() == codes.InvalidArgument && len(st.Details()) == 0 {
 		// protojson varies the space after "proto:" on purpose, so that
 		// nobody matches its messages; give callers a stable one.
@@ -90,4 +98,25 @@ func httpErrorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Mars
 		}
 	}
 	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
+}
+
+// maxBodyBytesKey carries the body limit to the error handler, for its message.
+type maxBodyBytesKey struct{}
+
+func maxBodyBytes(r *http.Request) int64 {
+	n, _ := r.Context().Value(maxBodyBytesKey{}).(int64)
+	return n
+}
+
+// routingErrorHandler answers requests that match no route: 404 for an
+// unknown path, 405 (with Allow-less JSON) for a known path with the wrong
+// method, where the gateway's default would say 501.
+func routingErrorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
+	if httpStatus == http.StatusMethodNotAllowed {
+		err := &runtime.HTTPStatusError{HTTPStatus: httpStatus,
+			Err: status.Errorf(codes.Unimplemented, "method %s is not allowed on %s", r.Method, r.URL.Path)}
+		runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
+		return
+	}
+	runtime.DefaultRoutingErrorHandler(ctx, mux, m, w, r, httpStatus)
 }

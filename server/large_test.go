@@ -45,7 +45,7 @@ func TestLargeRequests(t *testing.T) {
 	settlement := &coveragev1.Settlement{
 		Id: "big", Kind: coveragev1.SettlementKind_SETTLEMENT_KIND_CITY, UrbanPopulation: ptr(int64(3_000_000)),
 		CentralAreaPolygons: &coveragev1.MultiPolygon{Polygons: []*coveragev1.Polygon{{Rings: []*coveragev1.LinearRing{{Positions: ring}}}}},
-		BusStopPositions:    stops,
+		BusStopPositions:    &coveragev1.Positions{Positions: stops},
 	}
 	client := coveragev1.NewCoverageServiceClient(conn)
 	viaGRPC, err := client.CheckBusStopCoverage(context.Background(), &coveragev1.CheckBusStopCoverageRequest{Settlement: settlement})

@@ -42,8 +42,22 @@ func TestREADMEExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	examples := parseREADME(string(data))
-	if len(examples) < 16 {
-		t.Fatalf("found %d command/output pairs in README.md; want a curl and a grpcurl example for each of the 8 routes", len(examples))
+	// A curl and a grpcurl example for each route of the API.
+	for _, route := range []struct{ rest, rpc string }{
+		{"localhost:8080/v1/rulesets ", "/ListRulesets"}, {"localhost:8080/v1/rulesets/", "/GetRuleset"},
+		{"/v1/audit ", "/Audit"}, {"/v1/check/elderly-care ", "/CheckElderlyCare"},
+		{"/v1/check/health-facilities ", "/CheckHealthFacilities"}, {"/v1/check/parking ", "/CheckParking"},
+		{"/v1/check/transit ", "/CheckTransit"}, {"/v1/check/bus-stop-coverage ", "/CheckBusStopCoverage"},
+	} {
+		var curl, grpcurl bool
+		for _, ex := range examples {
+			curl = curl || strings.HasPrefix(ex.command, "curl ") && strings.Contains(ex.command+" ", route.rest)
+			grpcurl = grpcurl || strings.HasPrefix(ex.command, "grpcurl ") && strings.Contains(ex.command, route.rpc+" ")
+			grpcurl = grpcurl || strings.HasPrefix(ex.command, "grpcurl ") && strings.HasSuffix(ex.command, route.rpc)
+		}
+		if !curl || !grpcurl {
+			t.Errorf("README.md lacks a curl (%v) or grpcurl (%v) example with output for %s / %s", curl, grpcurl, route.rest, route.rpc)
+		}
 	}
 	srv := startTestServer(t)
 	conn, err := grpc.NewClient(srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))

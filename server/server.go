@@ -208,6 +208,7 @@ func (s *Server) gateway(ctx context.Context, conn *grpc.ClientConn) (http.Handl
 		}),
 		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(conn)),
 		runtime.WithErrorHandler(httpErrorHandler),
+		runtime.WithRoutingErrorHandler(routingErrorHandler),
 	)
 	if err := coveragev1.RegisterCoverageServiceHandler(ctx, mux, conn); err != nil {
 		return nil, fmt.Errorf("gateway: register: %w", err)
@@ -217,8 +218,54 @@ func (s *Server) gateway(ctx context.Context, conn *grpc.ClientConn) (http.Handl
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openapi.Spec)
 	})
-	root.Handle("/", http.MaxBytesHandler(mux, int64(s.cfg.MaxMessageBytes)))
-	return root, nil
+	limit := int64(s.cfg.MaxMessageBytes)
+	root.Handle("/", http.MaxBytesHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), maxBodyBytesKey{}, limit)))
+	}), limit))
+	return s.accessLog(root), nil
+}
+
+// accessLog logs every HTTP request with its outcome, including those the
+// gateway answers itself (bad JSON, unknown routes, oversized bodies) and so
+// never reach the gRPC interceptors, and the caller's own address, which the
+// gRPC logs see only as the gateway's.
+func (s *Server) accessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "finished HTTP request",
+			slog.String("protocol", "http"), slog.String("http.method", r.Method), slog.String("http.path", r.URL.Path),
+			slog.Int("http.status", rec.status), slog.Int64("http.response_bytes", rec.bytes),
+			slog.String("peer.address", r.RemoteAddr), slog.Float64("http.time_ms", float64(time.Since(start).Microseconds())/1000))
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// Flush keeps streaming responses streaming through the recorder.
+func (r *statusRecorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
 }
 
 // dialTarget turns a listen address into one a client can dial: a wildcard

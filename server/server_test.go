@@ -295,7 +295,7 @@ func TestGRPCAndHTTPAgree(t *testing.T) {
 			body: `{"settlement":{"id":"c4","kind":"SETTLEMENT_KIND_COUNTY_LEVEL_CITY","urbanPopulation":300000,
 				"centralAreaPolygons":{"polygons":[{"rings":[{"positions":[{"lon":125.3,"lat":43.85},{"lon":125.32,"lat":43.85},
 					{"lon":125.32,"lat":43.87},{"lon":125.3,"lat":43.87},{"lon":125.3,"lat":43.85}]}]}]},
-				"busStopPositions":[{"lon":125.31,"lat":43.86},{"lon":125.305,"lat":43.855}],"busStopsCrs":"COORDINATE_SYSTEM_BD09"}}`,
+				"busStopPositions":{"positions":[{"lon":125.31,"lat":43.86},{"lon":125.305,"lat":43.855}]},"busStopsCrs":"COORDINATE_SYSTEM_BD09"}}`,
 			grpc: viaGRPC(c.CheckBusStopCoverage), wantHTTP: http.StatusOK,
 		},
 		{

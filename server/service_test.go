@@ -187,7 +187,7 @@ func busStopPoints(t testing.TB) *structpb.Struct {
 func fullCity(t testing.TB) *coveragev1.Settlement {
 	return &coveragev1.Settlement{
 		Id: "220100", Name: "长春市", Kind: coveragev1.SettlementKind_SETTLEMENT_KIND_CITY,
-		RegionalCentralCity:    true,
+		RegionalCentralCity:    proto.Bool(true),
 		UrbanPopulation:        proto.Int64(2_500_000),
 		ResidentPopulation:     proto.Int64(4_000_000),
 		ElderlyPopulation:      proto.Int64(600_000),

@@ -1019,17 +1019,20 @@ func (x *BusStopCoverage) GetPopulation() *PopulationCoverage {
 	return nil
 }
 
-// PopulationCoverage is the share of residents within the radius of a stop.
+// PopulationCoverage is the share of the central area's residents within
+// the radius of a stop.
 type PopulationCoverage struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Population points given.
 	Points int32 `protobuf:"varint,1,opt,name=points,proto3" json:"points,omitempty"`
-	// Residents at all points.
+	// Residents at the points inside the central area.
 	Total float64 `protobuf:"fixed64,2,opt,name=total,proto3" json:"total,omitempty"`
-	// Residents at points within the radius of a stop.
+	// Residents at those points within the radius of a stop.
 	Covered float64 `protobuf:"fixed64,3,opt,name=covered,proto3" json:"covered,omitempty"`
 	// covered ÷ total, from 0 to 1.
-	Share         float64 `protobuf:"fixed64,4,opt,name=share,proto3" json:"share,omitempty"`
+	Share float64 `protobuf:"fixed64,4,opt,name=share,proto3" json:"share,omitempty"`
+	// Points outside the central area, left out of the share.
+	PointsOutside int32 `protobuf:"varint,5,opt,name=points_outside,json=pointsOutside,proto3" json:"points_outside,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1088,6 +1091,13 @@ func (x *PopulationCoverage) GetCovered() float64 {
 func (x *PopulationCoverage) GetShare() float64 {
 	if x != nil {
 		return x.Share
+	}
+	return 0
+}
+
+func (x *PopulationCoverage) GetPointsOutside() int32 {
+	if x != nil {
+		return x.PointsOutside
 	}
 	return 0
 }
@@ -1203,12 +1213,13 @@ const file_coverage_v1_result_proto_rawDesc = "" +
 	"\n" +
 	"_thresholdB\x12\n" +
 	"\x10_shortfall_shareB\x10\n" +
-	"\x0e_shortfall_km2\"r\n" +
+	"\x0e_shortfall_km2\"\x99\x01\n" +
 	"\x12PopulationCoverage\x12\x16\n" +
 	"\x06points\x18\x01 \x01(\x05R\x06points\x12\x14\n" +
 	"\x05total\x18\x02 \x01(\x01R\x05total\x12\x18\n" +
 	"\acovered\x18\x03 \x01(\x01R\acovered\x12\x14\n" +
-	"\x05share\x18\x04 \x01(\x01R\x05share*\xbc\x01\n" +
+	"\x05share\x18\x04 \x01(\x01R\x05share\x12%\n" +
+	"\x0epoints_outside\x18\x05 \x01(\x05R\rpointsOutside*\xbc\x01\n" +
 	"\x06Status\x12\x16\n" +
 	"\x12STATUS_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10STATUS_COMPLIANT\x10\x01\x12\x18\n" +

@@ -168,9 +168,12 @@ type Settlement struct {
 	// Administrative kind of the settlement.
 	Kind SettlementKind `protobuf:"varint,3,opt,name=kind,proto3,enum=coverage.v1.SettlementKind" json:"kind,omitempty"`
 	// Whether the plan names the settlement a regional central city (区域中心城市).
-	RegionalCentralCity bool `protobuf:"varint,4,opt,name=regional_central_city,json=regionalCentralCity,proto3" json:"regional_central_city,omitempty"`
-	// Whether the settlement is the seat of a county (县城).
-	CountySeat bool `protobuf:"varint,5,opt,name=county_seat,json=countySeat,proto3" json:"county_seat,omitempty"`
+	// Absent is unknown: for a city or county-level city the rules of regional
+	// central cities then report INSUFFICIENT_DATA naming this field.
+	RegionalCentralCity *bool `protobuf:"varint,4,opt,name=regional_central_city,json=regionalCentralCity,proto3,oneof" json:"regional_central_city,omitempty"`
+	// Whether the settlement is the seat of a county (县城); recorded with the
+	// settlement, no jilin-2014 rule depends on it.
+	CountySeat *bool `protobuf:"varint,5,opt,name=county_seat,json=countySeat,proto3,oneof" json:"county_seat,omitempty"`
 	// Urban-district resident population (城区人口), which selects the city-size
 	// tier of Column 18.
 	UrbanPopulation *int64 `protobuf:"varint,10,opt,name=urban_population,json=urbanPopulation,proto3,oneof" json:"urban_population,omitempty"`
@@ -226,7 +229,8 @@ type Settlement struct {
 	// Its coordinate system is `central_area_crs`.
 	CentralAreaPolygons *MultiPolygon `protobuf:"bytes,54,opt,name=central_area_polygons,json=centralAreaPolygons,proto3" json:"central_area_polygons,omitempty"`
 	// Typed alternative to `bus_stops` for gRPC callers; give one of the two.
-	BusStopPositions []*LonLat `protobuf:"bytes,55,rep,name=bus_stop_positions,json=busStopPositions,proto3" json:"bus_stop_positions,omitempty"`
+	// An empty list is a city without stops (coverage 0), not a missing input.
+	BusStopPositions *Positions `protobuf:"bytes,55,opt,name=bus_stop_positions,json=busStopPositions,proto3" json:"bus_stop_positions,omitempty"`
 	// Residents at positions (for example census blocks or grid cells), for
 	// population-weighted coverage reported beside the area share.
 	PopulationPoints []*PopulationPoint `protobuf:"bytes,56,rep,name=population_points,json=populationPoints,proto3" json:"population_points,omitempty"`
@@ -288,15 +292,15 @@ func (x *Settlement) GetKind() SettlementKind {
 }
 
 func (x *Settlement) GetRegionalCentralCity() bool {
-	if x != nil {
-		return x.RegionalCentralCity
+	if x != nil && x.RegionalCentralCity != nil {
+		return *x.RegionalCentralCity
 	}
 	return false
 }
 
 func (x *Settlement) GetCountySeat() bool {
-	if x != nil {
-		return x.CountySeat
+	if x != nil && x.CountySeat != nil {
+		return *x.CountySeat
 	}
 	return false
 }
@@ -469,7 +473,7 @@ func (x *Settlement) GetCentralAreaPolygons() *MultiPolygon {
 	return nil
 }
 
-func (x *Settlement) GetBusStopPositions() []*LonLat {
+func (x *Settlement) GetBusStopPositions() *Positions {
 	if x != nil {
 		return x.BusStopPositions
 	}
@@ -545,6 +549,52 @@ func (x *LonLat) GetLat() float64 {
 	return 0
 }
 
+// Positions is a list of positions, for example bus stops.
+type Positions struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The positions.
+	Positions     []*LonLat `protobuf:"bytes,1,rep,name=positions,proto3" json:"positions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Positions) Reset() {
+	*x = Positions{}
+	mi := &file_coverage_v1_settlement_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Positions) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Positions) ProtoMessage() {}
+
+func (x *Positions) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_settlement_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Positions.ProtoReflect.Descriptor instead.
+func (*Positions) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_settlement_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Positions) GetPositions() []*LonLat {
+	if x != nil {
+		return x.Positions
+	}
+	return nil
+}
+
 // LinearRing is a closed ring: the first position is repeated last, as in GeoJSON.
 type LinearRing struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -556,7 +606,7 @@ type LinearRing struct {
 
 func (x *LinearRing) Reset() {
 	*x = LinearRing{}
-	mi := &file_coverage_v1_settlement_proto_msgTypes[2]
+	mi := &file_coverage_v1_settlement_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -568,7 +618,7 @@ func (x *LinearRing) String() string {
 func (*LinearRing) ProtoMessage() {}
 
 func (x *LinearRing) ProtoReflect() protoreflect.Message {
-	mi := &file_coverage_v1_settlement_proto_msgTypes[2]
+	mi := &file_coverage_v1_settlement_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -581,7 +631,7 @@ func (x *LinearRing) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LinearRing.ProtoReflect.Descriptor instead.
 func (*LinearRing) Descriptor() ([]byte, []int) {
-	return file_coverage_v1_settlement_proto_rawDescGZIP(), []int{2}
+	return file_coverage_v1_settlement_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *LinearRing) GetPositions() []*LonLat {
@@ -602,7 +652,7 @@ type Polygon struct {
 
 func (x *Polygon) Reset() {
 	*x = Polygon{}
-	mi := &file_coverage_v1_settlement_proto_msgTypes[3]
+	mi := &file_coverage_v1_settlement_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -614,7 +664,7 @@ func (x *Polygon) String() string {
 func (*Polygon) ProtoMessage() {}
 
 func (x *Polygon) ProtoReflect() protoreflect.Message {
-	mi := &file_coverage_v1_settlement_proto_msgTypes[3]
+	mi := &file_coverage_v1_settlement_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -627,7 +677,7 @@ func (x *Polygon) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Polygon.ProtoReflect.Descriptor instead.
 func (*Polygon) Descriptor() ([]byte, []int) {
-	return file_coverage_v1_settlement_proto_rawDescGZIP(), []int{3}
+	return file_coverage_v1_settlement_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Polygon) GetRings() []*LinearRing {
@@ -648,7 +698,7 @@ type MultiPolygon struct {
 
 func (x *MultiPolygon) Reset() {
 	*x = MultiPolygon{}
-	mi := &file_coverage_v1_settlement_proto_msgTypes[4]
+	mi := &file_coverage_v1_settlement_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -660,7 +710,7 @@ func (x *MultiPolygon) String() string {
 func (*MultiPolygon) ProtoMessage() {}
 
 func (x *MultiPolygon) ProtoReflect() protoreflect.Message {
-	mi := &file_coverage_v1_settlement_proto_msgTypes[4]
+	mi := &file_coverage_v1_settlement_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -673,7 +723,7 @@ func (x *MultiPolygon) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MultiPolygon.ProtoReflect.Descriptor instead.
 func (*MultiPolygon) Descriptor() ([]byte, []int) {
-	return file_coverage_v1_settlement_proto_rawDescGZIP(), []int{4}
+	return file_coverage_v1_settlement_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *MultiPolygon) GetPolygons() []*Polygon {
@@ -698,7 +748,7 @@ type PopulationPoint struct {
 
 func (x *PopulationPoint) Reset() {
 	*x = PopulationPoint{}
-	mi := &file_coverage_v1_settlement_proto_msgTypes[5]
+	mi := &file_coverage_v1_settlement_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -710,7 +760,7 @@ func (x *PopulationPoint) String() string {
 func (*PopulationPoint) ProtoMessage() {}
 
 func (x *PopulationPoint) ProtoReflect() protoreflect.Message {
-	mi := &file_coverage_v1_settlement_proto_msgTypes[5]
+	mi := &file_coverage_v1_settlement_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -723,7 +773,7 @@ func (x *PopulationPoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PopulationPoint.ProtoReflect.Descriptor instead.
 func (*PopulationPoint) Descriptor() ([]byte, []int) {
-	return file_coverage_v1_settlement_proto_rawDescGZIP(), []int{5}
+	return file_coverage_v1_settlement_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *PopulationPoint) GetLon() float64 {
@@ -777,7 +827,7 @@ type FacilityCounts struct {
 
 func (x *FacilityCounts) Reset() {
 	*x = FacilityCounts{}
-	mi := &file_coverage_v1_settlement_proto_msgTypes[6]
+	mi := &file_coverage_v1_settlement_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -789,7 +839,7 @@ func (x *FacilityCounts) String() string {
 func (*FacilityCounts) ProtoMessage() {}
 
 func (x *FacilityCounts) ProtoReflect() protoreflect.Message {
-	mi := &file_coverage_v1_settlement_proto_msgTypes[6]
+	mi := &file_coverage_v1_settlement_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -802,7 +852,7 @@ func (x *FacilityCounts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FacilityCounts.ProtoReflect.Descriptor instead.
 func (*FacilityCounts) Descriptor() ([]byte, []int) {
-	return file_coverage_v1_settlement_proto_rawDescGZIP(), []int{6}
+	return file_coverage_v1_settlement_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *FacilityCounts) GetLevel2GeneralHospitals() int64 {
@@ -890,7 +940,7 @@ type PublicTransportFleet struct {
 
 func (x *PublicTransportFleet) Reset() {
 	*x = PublicTransportFleet{}
-	mi := &file_coverage_v1_settlement_proto_msgTypes[7]
+	mi := &file_coverage_v1_settlement_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -902,7 +952,7 @@ func (x *PublicTransportFleet) String() string {
 func (*PublicTransportFleet) ProtoMessage() {}
 
 func (x *PublicTransportFleet) ProtoReflect() protoreflect.Message {
-	mi := &file_coverage_v1_settlement_proto_msgTypes[7]
+	mi := &file_coverage_v1_settlement_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -915,7 +965,7 @@ func (x *PublicTransportFleet) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublicTransportFleet.ProtoReflect.Descriptor instead.
 func (*PublicTransportFleet) Descriptor() ([]byte, []int) {
-	return file_coverage_v1_settlement_proto_rawDescGZIP(), []int{7}
+	return file_coverage_v1_settlement_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *PublicTransportFleet) GetStandardUnits() float64 {
@@ -950,7 +1000,7 @@ type VehicleGroup struct {
 
 func (x *VehicleGroup) Reset() {
 	*x = VehicleGroup{}
-	mi := &file_coverage_v1_settlement_proto_msgTypes[8]
+	mi := &file_coverage_v1_settlement_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -962,7 +1012,7 @@ func (x *VehicleGroup) String() string {
 func (*VehicleGroup) ProtoMessage() {}
 
 func (x *VehicleGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_coverage_v1_settlement_proto_msgTypes[8]
+	mi := &file_coverage_v1_settlement_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -975,7 +1025,7 @@ func (x *VehicleGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VehicleGroup.ProtoReflect.Descriptor instead.
 func (*VehicleGroup) Descriptor() ([]byte, []int) {
-	return file_coverage_v1_settlement_proto_rawDescGZIP(), []int{8}
+	return file_coverage_v1_settlement_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *VehicleGroup) GetVehicleClass() string {
@@ -1003,46 +1053,48 @@ var File_coverage_v1_settlement_proto protoreflect.FileDescriptor
 
 const file_coverage_v1_settlement_proto_rawDesc = "" +
 	"\n" +
-	"\x1ccoverage/v1/settlement.proto\x12\vcoverage.v1\x1a\x1cgoogle/protobuf/struct.proto\"\x92\x12\n" +
+	"\x1ccoverage/v1/settlement.proto\x12\vcoverage.v1\x1a\x1cgoogle/protobuf/struct.proto\"\xc9\x12\n" +
 	"\n" +
 	"Settlement\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12/\n" +
-	"\x04kind\x18\x03 \x01(\x0e2\x1b.coverage.v1.SettlementKindR\x04kind\x122\n" +
-	"\x15regional_central_city\x18\x04 \x01(\bR\x13regionalCentralCity\x12\x1f\n" +
-	"\vcounty_seat\x18\x05 \x01(\bR\n" +
-	"countySeat\x12.\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x1b.coverage.v1.SettlementKindR\x04kind\x127\n" +
+	"\x15regional_central_city\x18\x04 \x01(\bH\x00R\x13regionalCentralCity\x88\x01\x01\x12$\n" +
+	"\vcounty_seat\x18\x05 \x01(\bH\x01R\n" +
+	"countySeat\x88\x01\x01\x12.\n" +
 	"\x10urban_population\x18\n" +
-	" \x01(\x03H\x00R\x0furbanPopulation\x88\x01\x01\x124\n" +
-	"\x13resident_population\x18\v \x01(\x03H\x01R\x12residentPopulation\x88\x01\x01\x122\n" +
-	"\x12elderly_population\x18\f \x01(\x03H\x02R\x11elderlyPopulation\x88\x01\x01\x12=\n" +
-	"\x18preschool_age_population\x18\r \x01(\x03H\x03R\x16preschoolAgePopulation\x88\x01\x01\x126\n" +
-	"\x14urbanised_population\x18\x0e \x01(\x03H\x04R\x13urbanisedPopulation\x88\x01\x01\x12;\n" +
+	" \x01(\x03H\x02R\x0furbanPopulation\x88\x01\x01\x124\n" +
+	"\x13resident_population\x18\v \x01(\x03H\x03R\x12residentPopulation\x88\x01\x01\x122\n" +
+	"\x12elderly_population\x18\f \x01(\x03H\x04R\x11elderlyPopulation\x88\x01\x01\x12=\n" +
+	"\x18preschool_age_population\x18\r \x01(\x03H\x05R\x16preschoolAgePopulation\x88\x01\x01\x126\n" +
+	"\x14urbanised_population\x18\x0e \x01(\x03H\x06R\x13urbanisedPopulation\x88\x01\x01\x12;\n" +
 	"\n" +
 	"facilities\x18\x14 \x01(\v2\x1b.coverage.v1.FacilityCountsR\n" +
 	"facilities\x12/\n" +
-	"\x11elderly_care_beds\x18\x15 \x01(\x03H\x05R\x0felderlyCareBeds\x88\x01\x01\x124\n" +
-	"\x13preschool_enrolment\x18\x16 \x01(\x03H\x06R\x12preschoolEnrolment\x88\x01\x01\x12=\n" +
-	"\x18vocational_school_intake\x18\x17 \x01(\x03H\aR\x16vocationalSchoolIntake\x88\x01\x01\x12@\n" +
-	"\x1ageneral_high_school_intake\x18\x18 \x01(\x03H\bR\x17generalHighSchoolIntake\x88\x01\x01\x124\n" +
-	"\x13registered_vehicles\x18\x1e \x01(\x03H\tR\x12registeredVehicles\x88\x01\x01\x127\n" +
-	"\x15public_parking_spaces\x18\x1f \x01(\x03H\n" +
-	"R\x13publicParkingSpaces\x88\x01\x01\x12>\n" +
+	"\x11elderly_care_beds\x18\x15 \x01(\x03H\aR\x0felderlyCareBeds\x88\x01\x01\x124\n" +
+	"\x13preschool_enrolment\x18\x16 \x01(\x03H\bR\x12preschoolEnrolment\x88\x01\x01\x12=\n" +
+	"\x18vocational_school_intake\x18\x17 \x01(\x03H\tR\x16vocationalSchoolIntake\x88\x01\x01\x12@\n" +
+	"\x1ageneral_high_school_intake\x18\x18 \x01(\x03H\n" +
+	"R\x17generalHighSchoolIntake\x88\x01\x01\x124\n" +
+	"\x13registered_vehicles\x18\x1e \x01(\x03H\vR\x12registeredVehicles\x88\x01\x01\x127\n" +
+	"\x15public_parking_spaces\x18\x1f \x01(\x03H\fR\x13publicParkingSpaces\x88\x01\x01\x12>\n" +
 	"\tbus_fleet\x18  \x01(\v2!.coverage.v1.PublicTransportFleetR\bbusFleet\x126\n" +
-	"\x15average_bus_speed_kmh\x18! \x01(\x01H\vR\x12averageBusSpeedKmh\x88\x01\x01\x12.\n" +
-	"\x11bus_depot_area_m2\x18\" \x01(\x01H\fR\x0ebusDepotAreaM2\x88\x01\x01\x12B\n" +
-	"\x1burban_construction_land_km2\x18# \x01(\x01H\rR\x18urbanConstructionLandKm2\x88\x01\x01\x12F\n" +
-	"\x1droad_hierarchy_meets_standard\x18( \x01(\bH\x0eR\x1aroadHierarchyMeetsStandard\x88\x01\x01\x12A\n" +
-	"\x1aintelligent_traffic_system\x18) \x01(\bH\x0fR\x18intelligentTrafficSystem\x88\x01\x01\x12G\n" +
-	"\x1dcompulsory_education_balanced\x18* \x01(\bH\x10R\x1bcompulsoryEducationBalanced\x88\x01\x01\x12:\n" +
+	"\x15average_bus_speed_kmh\x18! \x01(\x01H\rR\x12averageBusSpeedKmh\x88\x01\x01\x12.\n" +
+	"\x11bus_depot_area_m2\x18\" \x01(\x01H\x0eR\x0ebusDepotAreaM2\x88\x01\x01\x12B\n" +
+	"\x1burban_construction_land_km2\x18# \x01(\x01H\x0fR\x18urbanConstructionLandKm2\x88\x01\x01\x12F\n" +
+	"\x1droad_hierarchy_meets_standard\x18( \x01(\bH\x10R\x1aroadHierarchyMeetsStandard\x88\x01\x01\x12A\n" +
+	"\x1aintelligent_traffic_system\x18) \x01(\bH\x11R\x18intelligentTrafficSystem\x88\x01\x01\x12G\n" +
+	"\x1dcompulsory_education_balanced\x18* \x01(\bH\x12R\x1bcompulsoryEducationBalanced\x88\x01\x01\x12:\n" +
 	"\fcentral_area\x182 \x01(\v2\x17.google.protobuf.StructR\vcentralArea\x12G\n" +
 	"\x10central_area_crs\x183 \x01(\x0e2\x1d.coverage.v1.CoordinateSystemR\x0ecentralAreaCrs\x124\n" +
 	"\tbus_stops\x184 \x01(\v2\x17.google.protobuf.StructR\bbusStops\x12A\n" +
 	"\rbus_stops_crs\x185 \x01(\x0e2\x1d.coverage.v1.CoordinateSystemR\vbusStopsCrs\x12M\n" +
-	"\x15central_area_polygons\x186 \x01(\v2\x19.coverage.v1.MultiPolygonR\x13centralAreaPolygons\x12A\n" +
-	"\x12bus_stop_positions\x187 \x03(\v2\x13.coverage.v1.LonLatR\x10busStopPositions\x12I\n" +
+	"\x15central_area_polygons\x186 \x01(\v2\x19.coverage.v1.MultiPolygonR\x13centralAreaPolygons\x12D\n" +
+	"\x12bus_stop_positions\x187 \x01(\v2\x16.coverage.v1.PositionsR\x10busStopPositions\x12I\n" +
 	"\x11population_points\x188 \x03(\v2\x1c.coverage.v1.PopulationPointR\x10populationPoints\x12Q\n" +
-	"\x15population_points_crs\x189 \x01(\x0e2\x1d.coverage.v1.CoordinateSystemR\x13populationPointsCrsB\x13\n" +
+	"\x15population_points_crs\x189 \x01(\x0e2\x1d.coverage.v1.CoordinateSystemR\x13populationPointsCrsB\x18\n" +
+	"\x16_regional_central_cityB\x0e\n" +
+	"\f_county_seatB\x13\n" +
 	"\x11_urban_populationB\x16\n" +
 	"\x14_resident_populationB\x15\n" +
 	"\x13_elderly_populationB\x1b\n" +
@@ -1062,7 +1114,9 @@ const file_coverage_v1_settlement_proto_rawDesc = "" +
 	"\x1e_compulsory_education_balanced\",\n" +
 	"\x06LonLat\x12\x10\n" +
 	"\x03lon\x18\x01 \x01(\x01R\x03lon\x12\x10\n" +
-	"\x03lat\x18\x02 \x01(\x01R\x03lat\"?\n" +
+	"\x03lat\x18\x02 \x01(\x01R\x03lat\">\n" +
+	"\tPositions\x121\n" +
+	"\tpositions\x18\x01 \x03(\v2\x13.coverage.v1.LonLatR\tpositions\"?\n" +
 	"\n" +
 	"LinearRing\x121\n" +
 	"\tpositions\x18\x01 \x03(\v2\x13.coverage.v1.LonLatR\tpositions\"8\n" +
@@ -1134,42 +1188,44 @@ func file_coverage_v1_settlement_proto_rawDescGZIP() []byte {
 }
 
 var file_coverage_v1_settlement_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_coverage_v1_settlement_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_coverage_v1_settlement_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_coverage_v1_settlement_proto_goTypes = []any{
 	(SettlementKind)(0),          // 0: coverage.v1.SettlementKind
 	(CoordinateSystem)(0),        // 1: coverage.v1.CoordinateSystem
 	(*Settlement)(nil),           // 2: coverage.v1.Settlement
 	(*LonLat)(nil),               // 3: coverage.v1.LonLat
-	(*LinearRing)(nil),           // 4: coverage.v1.LinearRing
-	(*Polygon)(nil),              // 5: coverage.v1.Polygon
-	(*MultiPolygon)(nil),         // 6: coverage.v1.MultiPolygon
-	(*PopulationPoint)(nil),      // 7: coverage.v1.PopulationPoint
-	(*FacilityCounts)(nil),       // 8: coverage.v1.FacilityCounts
-	(*PublicTransportFleet)(nil), // 9: coverage.v1.PublicTransportFleet
-	(*VehicleGroup)(nil),         // 10: coverage.v1.VehicleGroup
-	(*structpb.Struct)(nil),      // 11: google.protobuf.Struct
+	(*Positions)(nil),            // 4: coverage.v1.Positions
+	(*LinearRing)(nil),           // 5: coverage.v1.LinearRing
+	(*Polygon)(nil),              // 6: coverage.v1.Polygon
+	(*MultiPolygon)(nil),         // 7: coverage.v1.MultiPolygon
+	(*PopulationPoint)(nil),      // 8: coverage.v1.PopulationPoint
+	(*FacilityCounts)(nil),       // 9: coverage.v1.FacilityCounts
+	(*PublicTransportFleet)(nil), // 10: coverage.v1.PublicTransportFleet
+	(*VehicleGroup)(nil),         // 11: coverage.v1.VehicleGroup
+	(*structpb.Struct)(nil),      // 12: google.protobuf.Struct
 }
 var file_coverage_v1_settlement_proto_depIdxs = []int32{
 	0,  // 0: coverage.v1.Settlement.kind:type_name -> coverage.v1.SettlementKind
-	8,  // 1: coverage.v1.Settlement.facilities:type_name -> coverage.v1.FacilityCounts
-	9,  // 2: coverage.v1.Settlement.bus_fleet:type_name -> coverage.v1.PublicTransportFleet
-	11, // 3: coverage.v1.Settlement.central_area:type_name -> google.protobuf.Struct
+	9,  // 1: coverage.v1.Settlement.facilities:type_name -> coverage.v1.FacilityCounts
+	10, // 2: coverage.v1.Settlement.bus_fleet:type_name -> coverage.v1.PublicTransportFleet
+	12, // 3: coverage.v1.Settlement.central_area:type_name -> google.protobuf.Struct
 	1,  // 4: coverage.v1.Settlement.central_area_crs:type_name -> coverage.v1.CoordinateSystem
-	11, // 5: coverage.v1.Settlement.bus_stops:type_name -> google.protobuf.Struct
+	12, // 5: coverage.v1.Settlement.bus_stops:type_name -> google.protobuf.Struct
 	1,  // 6: coverage.v1.Settlement.bus_stops_crs:type_name -> coverage.v1.CoordinateSystem
-	6,  // 7: coverage.v1.Settlement.central_area_polygons:type_name -> coverage.v1.MultiPolygon
-	3,  // 8: coverage.v1.Settlement.bus_stop_positions:type_name -> coverage.v1.LonLat
-	7,  // 9: coverage.v1.Settlement.population_points:type_name -> coverage.v1.PopulationPoint
+	7,  // 7: coverage.v1.Settlement.central_area_polygons:type_name -> coverage.v1.MultiPolygon
+	4,  // 8: coverage.v1.Settlement.bus_stop_positions:type_name -> coverage.v1.Positions
+	8,  // 9: coverage.v1.Settlement.population_points:type_name -> coverage.v1.PopulationPoint
 	1,  // 10: coverage.v1.Settlement.population_points_crs:type_name -> coverage.v1.CoordinateSystem
-	3,  // 11: coverage.v1.LinearRing.positions:type_name -> coverage.v1.LonLat
-	4,  // 12: coverage.v1.Polygon.rings:type_name -> coverage.v1.LinearRing
-	5,  // 13: coverage.v1.MultiPolygon.polygons:type_name -> coverage.v1.Polygon
-	10, // 14: coverage.v1.PublicTransportFleet.vehicles:type_name -> coverage.v1.VehicleGroup
-	15, // [15:15] is the sub-list for method output_type
-	15, // [15:15] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	3,  // 11: coverage.v1.Positions.positions:type_name -> coverage.v1.LonLat
+	3,  // 12: coverage.v1.LinearRing.positions:type_name -> coverage.v1.LonLat
+	5,  // 13: coverage.v1.Polygon.rings:type_name -> coverage.v1.LinearRing
+	6,  // 14: coverage.v1.MultiPolygon.polygons:type_name -> coverage.v1.Polygon
+	11, // 15: coverage.v1.PublicTransportFleet.vehicles:type_name -> coverage.v1.VehicleGroup
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_coverage_v1_settlement_proto_init() }
@@ -1178,16 +1234,16 @@ func file_coverage_v1_settlement_proto_init() {
 		return
 	}
 	file_coverage_v1_settlement_proto_msgTypes[0].OneofWrappers = []any{}
-	file_coverage_v1_settlement_proto_msgTypes[6].OneofWrappers = []any{}
 	file_coverage_v1_settlement_proto_msgTypes[7].OneofWrappers = []any{}
 	file_coverage_v1_settlement_proto_msgTypes[8].OneofWrappers = []any{}
+	file_coverage_v1_settlement_proto_msgTypes[9].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_coverage_v1_settlement_proto_rawDesc), len(file_coverage_v1_settlement_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   9,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
