@@ -43,6 +43,9 @@ type Config struct {
 	// body (default DefaultMaxMessageBytes): a city with a million stops is
 	// about 20 MB of protobuf and 40 MB of GeoJSON.
 	MaxMessageBytes int
+	// MaxBatch bounds the settlements of one AuditBatch request (default
+	// DefaultMaxBatch); streams have no such bound.
+	MaxBatch int
 
 	// service replaces the CoverageService implementation in tests (a
 	// panicking handler, for one).
@@ -102,7 +105,11 @@ func New(cfg Config) (*Server, error) {
 	)
 	svc := cfg.service
 	if svc == nil {
-		svc = NewService(cfg.Catalog)
+		service := NewService(cfg.Catalog)
+		if cfg.MaxBatch > 0 {
+			service.maxBatch = cfg.MaxBatch
+		}
+		svc = service
 	}
 	coveragev1.RegisterCoverageServiceServer(s.grpc, svc)
 	s.health = health.NewServer()

@@ -12,12 +12,16 @@ import (
 // traffic.
 type Service struct {
 	coveragev1.UnimplementedCoverageServiceServer
-	catalog *coverage.Catalog
+	catalog  *coverage.Catalog
+	maxBatch int
 }
 
-// NewService returns a Service answering from the catalog.
+// DefaultMaxBatch is the default limit on settlements in one AuditBatch request.
+const DefaultMaxBatch = 1000
+
+// NewService returns a Service answering from the catalog, with the default batch limit.
 func NewService(catalog *coverage.Catalog) *Service {
-	return &Service{catalog: catalog}
+	return &Service{catalog: catalog, maxBatch: DefaultMaxBatch}
 }
 
 var _ coveragev1.CoverageServiceServer = (*Service)(nil)
@@ -71,6 +75,10 @@ func (s *Service) Audit(ctx context.Context, req *coveragev1.AuditRequest) (*cov
 	if err != nil {
 		return nil, err
 	}
+	return auditToProto(a), nil
+}
+
+func auditToProto(a *coverage.Audit) *coveragev1.AuditResponse {
 	return &coveragev1.AuditResponse{
 		RulesetId:       a.RulesetID,
 		RulesetVersion:  a.RulesetVersion,
@@ -80,7 +88,7 @@ func (s *Service) Audit(ctx context.Context, req *coveragev1.AuditRequest) (*cov
 		Results:         resultsToProto(a.Results),
 		Counts:          countsToProto(a.Counts),
 		BusStopCoverage: stopCoverageToProto(a.StopCoverage),
-	}, nil
+	}
 }
 
 // topicResults answers the single-rule checks: the first result of the

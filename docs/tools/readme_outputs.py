@@ -12,7 +12,7 @@ import sys
 
 KEEP_RESULT = ["ruleId", "status", "value", "unit", "threshold", "thresholdUpper", "tier", "sizeClass",
                "thresholdReason", "shortfall", "shortfallUnit", "shortfallItems", "citation",
-               "missingFields", "reason"]
+               "missingFields", "reason", "evaluated", "compliant", "insufficientData", "share"]
 
 
 def abridge(x, key=""):
@@ -37,6 +37,21 @@ def abridge(x, key=""):
             return out
         return {k: abridge(v, k) for k, v in x.items()}
     if isinstance(x, list):
+        if x and all(isinstance(v, dict) and "index" in v and "settlementId" in v for v in x):
+            # Batch items: the counts of each audit, or the item's error.
+            out = []
+            for v in x:
+                item = {"index": v["index"], "settlementId": v["settlementId"]}
+                if v.get("audit"):
+                    item["audit"] = {"counts": v["audit"]["counts"]}
+                if v.get("error"):
+                    item["error"] = v["error"]
+                out.append(item)
+            return out
+        if x and all(isinstance(v, dict) and "ruleId" in v and "counts" in v and "status" not in v for v in x):
+            # Per-rule batch summaries: the rules with the most failures.
+            worst = sorted(x, key=lambda r: -r["counts"].get("nonCompliant", 0))[:2]
+            return [v for v in x if v in worst]
         if len(x) > 4 and all(isinstance(v, dict) and "ruleId" in v for v in x):
             # Long result lists: one result of each status, non-compliant ones first.
             seen, picked = set(), []

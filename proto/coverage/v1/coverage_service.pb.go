@@ -931,6 +931,810 @@ func (x *CheckBusStopCoverageResponse) GetCoverage() *BusStopCoverage {
 	return nil
 }
 
+// AuditStreamRequest is one settlement of an audit stream.
+type AuditStreamRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Ruleset ID, read from the first message; empty means the default
+	// ("jilin-2014"). Later messages leave it empty or repeat it.
+	RulesetId string `protobuf:"bytes,1,opt,name=ruleset_id,json=rulesetId,proto3" json:"ruleset_id,omitempty"`
+	// The settlement to audit.
+	Settlement    *Settlement `protobuf:"bytes,2,opt,name=settlement,proto3" json:"settlement,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditStreamRequest) Reset() {
+	*x = AuditStreamRequest{}
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditStreamRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditStreamRequest) ProtoMessage() {}
+
+func (x *AuditStreamRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditStreamRequest.ProtoReflect.Descriptor instead.
+func (*AuditStreamRequest) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_coverage_service_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *AuditStreamRequest) GetRulesetId() string {
+	if x != nil {
+		return x.RulesetId
+	}
+	return ""
+}
+
+func (x *AuditStreamRequest) GetSettlement() *Settlement {
+	if x != nil {
+		return x.Settlement
+	}
+	return nil
+}
+
+// AuditStreamResponse is one result of an audit stream, or its closing summary.
+type AuditStreamResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A result or the summary.
+	//
+	// Types that are valid to be assigned to Item:
+	//
+	//	*AuditStreamResponse_Result
+	//	*AuditStreamResponse_Summary
+	Item          isAuditStreamResponse_Item `protobuf_oneof:"item"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditStreamResponse) Reset() {
+	*x = AuditStreamResponse{}
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditStreamResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditStreamResponse) ProtoMessage() {}
+
+func (x *AuditStreamResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditStreamResponse.ProtoReflect.Descriptor instead.
+func (*AuditStreamResponse) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_coverage_service_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *AuditStreamResponse) GetItem() isAuditStreamResponse_Item {
+	if x != nil {
+		return x.Item
+	}
+	return nil
+}
+
+func (x *AuditStreamResponse) GetResult() *AuditItem {
+	if x != nil {
+		if x, ok := x.Item.(*AuditStreamResponse_Result); ok {
+			return x.Result
+		}
+	}
+	return nil
+}
+
+func (x *AuditStreamResponse) GetSummary() *BatchSummary {
+	if x != nil {
+		if x, ok := x.Item.(*AuditStreamResponse_Summary); ok {
+			return x.Summary
+		}
+	}
+	return nil
+}
+
+type isAuditStreamResponse_Item interface {
+	isAuditStreamResponse_Item()
+}
+
+type AuditStreamResponse_Result struct {
+	// The result for one settlement, in the order the settlements came.
+	Result *AuditItem `protobuf:"bytes,1,opt,name=result,proto3,oneof"`
+}
+
+type AuditStreamResponse_Summary struct {
+	// The summary over the batch, sent last.
+	Summary *BatchSummary `protobuf:"bytes,2,opt,name=summary,proto3,oneof"`
+}
+
+func (*AuditStreamResponse_Result) isAuditStreamResponse_Item() {}
+
+func (*AuditStreamResponse_Summary) isAuditStreamResponse_Item() {}
+
+// AuditBatchRequest is a list of settlements to audit.
+type AuditBatchRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Ruleset ID; empty means the default ("jilin-2014").
+	RulesetId string `protobuf:"bytes,1,opt,name=ruleset_id,json=rulesetId,proto3" json:"ruleset_id,omitempty"`
+	// The settlements, at most the server's batch limit.
+	Settlements   []*Settlement `protobuf:"bytes,2,rep,name=settlements,proto3" json:"settlements,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditBatchRequest) Reset() {
+	*x = AuditBatchRequest{}
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditBatchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditBatchRequest) ProtoMessage() {}
+
+func (x *AuditBatchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditBatchRequest.ProtoReflect.Descriptor instead.
+func (*AuditBatchRequest) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_coverage_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *AuditBatchRequest) GetRulesetId() string {
+	if x != nil {
+		return x.RulesetId
+	}
+	return ""
+}
+
+func (x *AuditBatchRequest) GetSettlements() []*Settlement {
+	if x != nil {
+		return x.Settlements
+	}
+	return nil
+}
+
+// AuditBatchResponse is the result for each settlement and the batch summary.
+type AuditBatchResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One result per settlement, in request order.
+	Results []*AuditItem `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	// The summary over the batch.
+	Summary       *BatchSummary `protobuf:"bytes,2,opt,name=summary,proto3" json:"summary,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditBatchResponse) Reset() {
+	*x = AuditBatchResponse{}
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditBatchResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditBatchResponse) ProtoMessage() {}
+
+func (x *AuditBatchResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditBatchResponse.ProtoReflect.Descriptor instead.
+func (*AuditBatchResponse) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_coverage_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *AuditBatchResponse) GetResults() []*AuditItem {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+func (x *AuditBatchResponse) GetSummary() *BatchSummary {
+	if x != nil {
+		return x.Summary
+	}
+	return nil
+}
+
+// AuditItem is the outcome for one settlement of a batch: its audit, or the
+// reason it could not be audited. A bad settlement does not stop the batch.
+type AuditItem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Position of the settlement in the batch, from 0.
+	Index int64 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	// ID of the settlement, as given.
+	SettlementId string `protobuf:"bytes,2,opt,name=settlement_id,json=settlementId,proto3" json:"settlement_id,omitempty"`
+	// The audit, when the settlement could be audited.
+	Audit *AuditResponse `protobuf:"bytes,3,opt,name=audit,proto3" json:"audit,omitempty"`
+	// Why the settlement could not be audited, when it could not.
+	Error         *ItemError `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditItem) Reset() {
+	*x = AuditItem{}
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditItem) ProtoMessage() {}
+
+func (x *AuditItem) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditItem.ProtoReflect.Descriptor instead.
+func (*AuditItem) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_coverage_service_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *AuditItem) GetIndex() int64 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *AuditItem) GetSettlementId() string {
+	if x != nil {
+		return x.SettlementId
+	}
+	return ""
+}
+
+func (x *AuditItem) GetAudit() *AuditResponse {
+	if x != nil {
+		return x.Audit
+	}
+	return nil
+}
+
+func (x *AuditItem) GetError() *ItemError {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+// ItemError says why one settlement of a batch was rejected.
+type ItemError struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// gRPC code name, for example "INVALID_ARGUMENT".
+	Code string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	// The error in words.
+	Message string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	// The bad fields, as JSON paths such as "settlement.elderlyPopulation".
+	Violations    []*FieldViolation `protobuf:"bytes,3,rep,name=violations,proto3" json:"violations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ItemError) Reset() {
+	*x = ItemError{}
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ItemError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ItemError) ProtoMessage() {}
+
+func (x *ItemError) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ItemError.ProtoReflect.Descriptor instead.
+func (*ItemError) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_coverage_service_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ItemError) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *ItemError) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *ItemError) GetViolations() []*FieldViolation {
+	if x != nil {
+		return x.Violations
+	}
+	return nil
+}
+
+// FieldViolation is one bad field and why.
+type FieldViolation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// JSON path of the field.
+	Field string `protobuf:"bytes,1,opt,name=field,proto3" json:"field,omitempty"`
+	// What is wrong with it.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FieldViolation) Reset() {
+	*x = FieldViolation{}
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FieldViolation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FieldViolation) ProtoMessage() {}
+
+func (x *FieldViolation) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FieldViolation.ProtoReflect.Descriptor instead.
+func (*FieldViolation) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_coverage_service_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *FieldViolation) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
+}
+
+func (x *FieldViolation) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// BatchSummary sums up the audits of a batch.
+type BatchSummary struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The ruleset applied.
+	RulesetId string `protobuf:"bytes,1,opt,name=ruleset_id,json=rulesetId,proto3" json:"ruleset_id,omitempty"`
+	// Version of the ruleset applied.
+	RulesetVersion string `protobuf:"bytes,2,opt,name=ruleset_version,json=rulesetVersion,proto3" json:"ruleset_version,omitempty"`
+	// Settlements received.
+	Settlements int64 `protobuf:"varint,3,opt,name=settlements,proto3" json:"settlements,omitempty"`
+	// Settlements audited.
+	Audited int64 `protobuf:"varint,4,opt,name=audited,proto3" json:"audited,omitempty"`
+	// Settlements rejected as bad input.
+	Rejected int64 `protobuf:"varint,5,opt,name=rejected,proto3" json:"rejected,omitempty"`
+	// Per rule, in ruleset order: counts by status and the settlements
+	// furthest from compliance.
+	Rules []*RuleBatchSummary `protobuf:"bytes,6,rep,name=rules,proto3" json:"rules,omitempty"`
+	// The rules defined over a batch, evaluated over this one.
+	Aggregates    []*AggregateResult `protobuf:"bytes,7,rep,name=aggregates,proto3" json:"aggregates,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchSummary) Reset() {
+	*x = BatchSummary{}
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchSummary) ProtoMessage() {}
+
+func (x *BatchSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchSummary.ProtoReflect.Descriptor instead.
+func (*BatchSummary) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_coverage_service_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *BatchSummary) GetRulesetId() string {
+	if x != nil {
+		return x.RulesetId
+	}
+	return ""
+}
+
+func (x *BatchSummary) GetRulesetVersion() string {
+	if x != nil {
+		return x.RulesetVersion
+	}
+	return ""
+}
+
+func (x *BatchSummary) GetSettlements() int64 {
+	if x != nil {
+		return x.Settlements
+	}
+	return 0
+}
+
+func (x *BatchSummary) GetAudited() int64 {
+	if x != nil {
+		return x.Audited
+	}
+	return 0
+}
+
+func (x *BatchSummary) GetRejected() int64 {
+	if x != nil {
+		return x.Rejected
+	}
+	return 0
+}
+
+func (x *BatchSummary) GetRules() []*RuleBatchSummary {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+func (x *BatchSummary) GetAggregates() []*AggregateResult {
+	if x != nil {
+		return x.Aggregates
+	}
+	return nil
+}
+
+// RuleBatchSummary is one rule's results across a batch.
+type RuleBatchSummary struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The rule.
+	RuleId string `protobuf:"bytes,1,opt,name=rule_id,json=ruleId,proto3" json:"rule_id,omitempty"`
+	// Results by status.
+	Counts *StatusCounts `protobuf:"bytes,2,opt,name=counts,proto3" json:"counts,omitempty"`
+	// The non-compliant settlements with the largest shortfalls, largest first.
+	Furthest      []*FurthestSettlement `protobuf:"bytes,3,rep,name=furthest,proto3" json:"furthest,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RuleBatchSummary) Reset() {
+	*x = RuleBatchSummary{}
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RuleBatchSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RuleBatchSummary) ProtoMessage() {}
+
+func (x *RuleBatchSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RuleBatchSummary.ProtoReflect.Descriptor instead.
+func (*RuleBatchSummary) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_coverage_service_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *RuleBatchSummary) GetRuleId() string {
+	if x != nil {
+		return x.RuleId
+	}
+	return ""
+}
+
+func (x *RuleBatchSummary) GetCounts() *StatusCounts {
+	if x != nil {
+		return x.Counts
+	}
+	return nil
+}
+
+func (x *RuleBatchSummary) GetFurthest() []*FurthestSettlement {
+	if x != nil {
+		return x.Furthest
+	}
+	return nil
+}
+
+// FurthestSettlement is a settlement's shortfall on a rule.
+type FurthestSettlement struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// ID of the settlement.
+	SettlementId string `protobuf:"bytes,1,opt,name=settlement_id,json=settlementId,proto3" json:"settlement_id,omitempty"`
+	// Name of the settlement.
+	SettlementName string `protobuf:"bytes,2,opt,name=settlement_name,json=settlementName,proto3" json:"settlement_name,omitempty"`
+	// Its shortfall.
+	Shortfall float64 `protobuf:"fixed64,3,opt,name=shortfall,proto3" json:"shortfall,omitempty"`
+	// Unit of the shortfall.
+	ShortfallUnit string `protobuf:"bytes,4,opt,name=shortfall_unit,json=shortfallUnit,proto3" json:"shortfall_unit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FurthestSettlement) Reset() {
+	*x = FurthestSettlement{}
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FurthestSettlement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FurthestSettlement) ProtoMessage() {}
+
+func (x *FurthestSettlement) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FurthestSettlement.ProtoReflect.Descriptor instead.
+func (*FurthestSettlement) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_coverage_service_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *FurthestSettlement) GetSettlementId() string {
+	if x != nil {
+		return x.SettlementId
+	}
+	return ""
+}
+
+func (x *FurthestSettlement) GetSettlementName() string {
+	if x != nil {
+		return x.SettlementName
+	}
+	return ""
+}
+
+func (x *FurthestSettlement) GetShortfall() float64 {
+	if x != nil {
+		return x.Shortfall
+	}
+	return 0
+}
+
+func (x *FurthestSettlement) GetShortfallUnit() string {
+	if x != nil {
+		return x.ShortfallUnit
+	}
+	return ""
+}
+
+// AggregateResult is a rule defined over a set of settlements (for example
+// ≥ 80% of small towns run a standard kindergarten), evaluated over a batch.
+type AggregateResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The rule.
+	RuleId string `protobuf:"bytes,1,opt,name=rule_id,json=ruleId,proto3" json:"rule_id,omitempty"`
+	// The verdict: compliant only if it holds whatever the settlements without
+	// data turn out to be, insufficient data if they decide it.
+	Status Status `protobuf:"varint,2,opt,name=status,proto3,enum=coverage.v1.Status" json:"status,omitempty"`
+	// Settlements the rule applies to that have a verdict.
+	Evaluated int32 `protobuf:"varint,3,opt,name=evaluated,proto3" json:"evaluated,omitempty"`
+	// Of those, the compliant ones.
+	Compliant int32 `protobuf:"varint,4,opt,name=compliant,proto3" json:"compliant,omitempty"`
+	// Settlements the rule applies to that lack the input.
+	InsufficientData int32 `protobuf:"varint,5,opt,name=insufficient_data,json=insufficientData,proto3" json:"insufficient_data,omitempty"`
+	// compliant ÷ evaluated, when any were evaluated.
+	Share *float64 `protobuf:"fixed64,6,opt,name=share,proto3,oneof" json:"share,omitempty"`
+	// The share the ruleset requires.
+	Threshold float64 `protobuf:"fixed64,7,opt,name=threshold,proto3" json:"threshold,omitempty"`
+	// Why, in words.
+	Reason string `protobuf:"bytes,8,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Where the rule comes from.
+	Citation      *Citation `protobuf:"bytes,9,opt,name=citation,proto3" json:"citation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AggregateResult) Reset() {
+	*x = AggregateResult{}
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AggregateResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AggregateResult) ProtoMessage() {}
+
+func (x *AggregateResult) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AggregateResult.ProtoReflect.Descriptor instead.
+func (*AggregateResult) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_coverage_service_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *AggregateResult) GetRuleId() string {
+	if x != nil {
+		return x.RuleId
+	}
+	return ""
+}
+
+func (x *AggregateResult) GetStatus() Status {
+	if x != nil {
+		return x.Status
+	}
+	return Status_STATUS_UNSPECIFIED
+}
+
+func (x *AggregateResult) GetEvaluated() int32 {
+	if x != nil {
+		return x.Evaluated
+	}
+	return 0
+}
+
+func (x *AggregateResult) GetCompliant() int32 {
+	if x != nil {
+		return x.Compliant
+	}
+	return 0
+}
+
+func (x *AggregateResult) GetInsufficientData() int32 {
+	if x != nil {
+		return x.InsufficientData
+	}
+	return 0
+}
+
+func (x *AggregateResult) GetShare() float64 {
+	if x != nil && x.Share != nil {
+		return *x.Share
+	}
+	return 0
+}
+
+func (x *AggregateResult) GetThreshold() float64 {
+	if x != nil {
+		return x.Threshold
+	}
+	return 0
+}
+
+func (x *AggregateResult) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *AggregateResult) GetCitation() *Citation {
+	if x != nil {
+		return x.Citation
+	}
+	return nil
+}
+
 var File_coverage_v1_coverage_service_proto protoreflect.FileDescriptor
 
 const file_coverage_v1_coverage_service_proto_rawDesc = "" +
@@ -1005,7 +1809,69 @@ const file_coverage_v1_coverage_service_proto_rawDesc = "" +
 	"settlement\"\x89\x01\n" +
 	"\x1cCheckBusStopCoverageResponse\x12/\n" +
 	"\x06result\x18\x01 \x01(\v2\x17.coverage.v1.RuleResultR\x06result\x128\n" +
-	"\bcoverage\x18\x02 \x01(\v2\x1c.coverage.v1.BusStopCoverageR\bcoverage2\xd6\a\n" +
+	"\bcoverage\x18\x02 \x01(\v2\x1c.coverage.v1.BusStopCoverageR\bcoverage\"l\n" +
+	"\x12AuditStreamRequest\x12\x1d\n" +
+	"\n" +
+	"ruleset_id\x18\x01 \x01(\tR\trulesetId\x127\n" +
+	"\n" +
+	"settlement\x18\x02 \x01(\v2\x17.coverage.v1.SettlementR\n" +
+	"settlement\"\x86\x01\n" +
+	"\x13AuditStreamResponse\x120\n" +
+	"\x06result\x18\x01 \x01(\v2\x16.coverage.v1.AuditItemH\x00R\x06result\x125\n" +
+	"\asummary\x18\x02 \x01(\v2\x19.coverage.v1.BatchSummaryH\x00R\asummaryB\x06\n" +
+	"\x04item\"m\n" +
+	"\x11AuditBatchRequest\x12\x1d\n" +
+	"\n" +
+	"ruleset_id\x18\x01 \x01(\tR\trulesetId\x129\n" +
+	"\vsettlements\x18\x02 \x03(\v2\x17.coverage.v1.SettlementR\vsettlements\"{\n" +
+	"\x12AuditBatchResponse\x120\n" +
+	"\aresults\x18\x01 \x03(\v2\x16.coverage.v1.AuditItemR\aresults\x123\n" +
+	"\asummary\x18\x02 \x01(\v2\x19.coverage.v1.BatchSummaryR\asummary\"\xa6\x01\n" +
+	"\tAuditItem\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\x03R\x05index\x12#\n" +
+	"\rsettlement_id\x18\x02 \x01(\tR\fsettlementId\x120\n" +
+	"\x05audit\x18\x03 \x01(\v2\x1a.coverage.v1.AuditResponseR\x05audit\x12,\n" +
+	"\x05error\x18\x04 \x01(\v2\x16.coverage.v1.ItemErrorR\x05error\"v\n" +
+	"\tItemError\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\x12;\n" +
+	"\n" +
+	"violations\x18\x03 \x03(\v2\x1b.coverage.v1.FieldViolationR\n" +
+	"violations\">\n" +
+	"\x0eFieldViolation\x12\x14\n" +
+	"\x05field\x18\x01 \x01(\tR\x05field\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xa1\x02\n" +
+	"\fBatchSummary\x12\x1d\n" +
+	"\n" +
+	"ruleset_id\x18\x01 \x01(\tR\trulesetId\x12'\n" +
+	"\x0fruleset_version\x18\x02 \x01(\tR\x0erulesetVersion\x12 \n" +
+	"\vsettlements\x18\x03 \x01(\x03R\vsettlements\x12\x18\n" +
+	"\aaudited\x18\x04 \x01(\x03R\aaudited\x12\x1a\n" +
+	"\brejected\x18\x05 \x01(\x03R\brejected\x123\n" +
+	"\x05rules\x18\x06 \x03(\v2\x1d.coverage.v1.RuleBatchSummaryR\x05rules\x12<\n" +
+	"\n" +
+	"aggregates\x18\a \x03(\v2\x1c.coverage.v1.AggregateResultR\n" +
+	"aggregates\"\x9b\x01\n" +
+	"\x10RuleBatchSummary\x12\x17\n" +
+	"\arule_id\x18\x01 \x01(\tR\x06ruleId\x121\n" +
+	"\x06counts\x18\x02 \x01(\v2\x19.coverage.v1.StatusCountsR\x06counts\x12;\n" +
+	"\bfurthest\x18\x03 \x03(\v2\x1f.coverage.v1.FurthestSettlementR\bfurthest\"\xa7\x01\n" +
+	"\x12FurthestSettlement\x12#\n" +
+	"\rsettlement_id\x18\x01 \x01(\tR\fsettlementId\x12'\n" +
+	"\x0fsettlement_name\x18\x02 \x01(\tR\x0esettlementName\x12\x1c\n" +
+	"\tshortfall\x18\x03 \x01(\x01R\tshortfall\x12%\n" +
+	"\x0eshortfall_unit\x18\x04 \x01(\tR\rshortfallUnit\"\xce\x02\n" +
+	"\x0fAggregateResult\x12\x17\n" +
+	"\arule_id\x18\x01 \x01(\tR\x06ruleId\x12+\n" +
+	"\x06status\x18\x02 \x01(\x0e2\x13.coverage.v1.StatusR\x06status\x12\x1c\n" +
+	"\tevaluated\x18\x03 \x01(\x05R\tevaluated\x12\x1c\n" +
+	"\tcompliant\x18\x04 \x01(\x05R\tcompliant\x12+\n" +
+	"\x11insufficient_data\x18\x05 \x01(\x05R\x10insufficientData\x12\x19\n" +
+	"\x05share\x18\x06 \x01(\x01H\x00R\x05share\x88\x01\x01\x12\x1c\n" +
+	"\tthreshold\x18\a \x01(\x01R\tthreshold\x12\x16\n" +
+	"\x06reason\x18\b \x01(\tR\x06reason\x121\n" +
+	"\bcitation\x18\t \x01(\v2\x15.coverage.v1.CitationR\bcitationB\b\n" +
+	"\x06_share2\x97\t\n" +
 	"\x0fCoverageService\x12i\n" +
 	"\fListRulesets\x12 .coverage.v1.ListRulesetsRequest\x1a!.coverage.v1.ListRulesetsResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/rulesets\x12h\n" +
 	"\n" +
@@ -1014,7 +1880,10 @@ const file_coverage_v1_coverage_service_proto_rawDesc = "" +
 	"\x10CheckElderlyCare\x12$.coverage.v1.CheckElderlyCareRequest\x1a%.coverage.v1.CheckElderlyCareResponse\"!\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/check/elderly-care\x12\x96\x01\n" +
 	"\x15CheckHealthFacilities\x12).coverage.v1.CheckHealthFacilitiesRequest\x1a*.coverage.v1.CheckHealthFacilitiesResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/check/health-facilities\x12q\n" +
 	"\fCheckParking\x12 .coverage.v1.CheckParkingRequest\x1a!.coverage.v1.CheckParkingResponse\"\x1c\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/check/parking\x12q\n" +
-	"\fCheckTransit\x12 .coverage.v1.CheckTransitRequest\x1a!.coverage.v1.CheckTransitResponse\"\x1c\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/check/transit\x12\x93\x01\n" +
+	"\fCheckTransit\x12 .coverage.v1.CheckTransitRequest\x1a!.coverage.v1.CheckTransitResponse\"\x1c\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/check/transit\x12T\n" +
+	"\vAuditStream\x12\x1f.coverage.v1.AuditStreamRequest\x1a .coverage.v1.AuditStreamResponse(\x010\x01\x12i\n" +
+	"\n" +
+	"AuditBatch\x12\x1e.coverage.v1.AuditBatchRequest\x1a\x1f.coverage.v1.AuditBatchResponse\"\x1a\x82\xd3\xe4\x93\x02\x14:\x01*\"\x0f/v1/audit:batch\x12\x93\x01\n" +
 	"\x14CheckBusStopCoverage\x12(.coverage.v1.CheckBusStopCoverageRequest\x1a).coverage.v1.CheckBusStopCoverageResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/check/bus-stop-coverageBBZ@github.com/civic-standards/coverage/proto/coverage/v1;coveragev1b\x06proto3"
 
 var (
@@ -1029,7 +1898,7 @@ func file_coverage_v1_coverage_service_proto_rawDescGZIP() []byte {
 	return file_coverage_v1_coverage_service_proto_rawDescData
 }
 
-var file_coverage_v1_coverage_service_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_coverage_v1_coverage_service_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_coverage_v1_coverage_service_proto_goTypes = []any{
 	(*ListRulesetsRequest)(nil),           // 0: coverage.v1.ListRulesetsRequest
 	(*ListRulesetsResponse)(nil),          // 1: coverage.v1.ListRulesetsResponse
@@ -1047,60 +1916,92 @@ var file_coverage_v1_coverage_service_proto_goTypes = []any{
 	(*CheckTransitResponse)(nil),          // 13: coverage.v1.CheckTransitResponse
 	(*CheckBusStopCoverageRequest)(nil),   // 14: coverage.v1.CheckBusStopCoverageRequest
 	(*CheckBusStopCoverageResponse)(nil),  // 15: coverage.v1.CheckBusStopCoverageResponse
-	(*Ruleset)(nil),                       // 16: coverage.v1.Ruleset
-	(*Settlement)(nil),                    // 17: coverage.v1.Settlement
-	(*TierAssignment)(nil),                // 18: coverage.v1.TierAssignment
-	(*RuleResult)(nil),                    // 19: coverage.v1.RuleResult
-	(*StatusCounts)(nil),                  // 20: coverage.v1.StatusCounts
-	(*BusStopCoverage)(nil),               // 21: coverage.v1.BusStopCoverage
-	(*FacilityRequirement)(nil),           // 22: coverage.v1.FacilityRequirement
-	(*FleetSummary)(nil),                  // 23: coverage.v1.FleetSummary
+	(*AuditStreamRequest)(nil),            // 16: coverage.v1.AuditStreamRequest
+	(*AuditStreamResponse)(nil),           // 17: coverage.v1.AuditStreamResponse
+	(*AuditBatchRequest)(nil),             // 18: coverage.v1.AuditBatchRequest
+	(*AuditBatchResponse)(nil),            // 19: coverage.v1.AuditBatchResponse
+	(*AuditItem)(nil),                     // 20: coverage.v1.AuditItem
+	(*ItemError)(nil),                     // 21: coverage.v1.ItemError
+	(*FieldViolation)(nil),                // 22: coverage.v1.FieldViolation
+	(*BatchSummary)(nil),                  // 23: coverage.v1.BatchSummary
+	(*RuleBatchSummary)(nil),              // 24: coverage.v1.RuleBatchSummary
+	(*FurthestSettlement)(nil),            // 25: coverage.v1.FurthestSettlement
+	(*AggregateResult)(nil),               // 26: coverage.v1.AggregateResult
+	(*Ruleset)(nil),                       // 27: coverage.v1.Ruleset
+	(*Settlement)(nil),                    // 28: coverage.v1.Settlement
+	(*TierAssignment)(nil),                // 29: coverage.v1.TierAssignment
+	(*RuleResult)(nil),                    // 30: coverage.v1.RuleResult
+	(*StatusCounts)(nil),                  // 31: coverage.v1.StatusCounts
+	(*BusStopCoverage)(nil),               // 32: coverage.v1.BusStopCoverage
+	(*FacilityRequirement)(nil),           // 33: coverage.v1.FacilityRequirement
+	(*FleetSummary)(nil),                  // 34: coverage.v1.FleetSummary
+	(Status)(0),                           // 35: coverage.v1.Status
+	(*Citation)(nil),                      // 36: coverage.v1.Citation
 }
 var file_coverage_v1_coverage_service_proto_depIdxs = []int32{
-	16, // 0: coverage.v1.ListRulesetsResponse.rulesets:type_name -> coverage.v1.Ruleset
-	16, // 1: coverage.v1.GetRulesetResponse.ruleset:type_name -> coverage.v1.Ruleset
-	17, // 2: coverage.v1.AuditRequest.settlement:type_name -> coverage.v1.Settlement
-	18, // 3: coverage.v1.AuditResponse.tier:type_name -> coverage.v1.TierAssignment
-	19, // 4: coverage.v1.AuditResponse.results:type_name -> coverage.v1.RuleResult
-	20, // 5: coverage.v1.AuditResponse.counts:type_name -> coverage.v1.StatusCounts
-	21, // 6: coverage.v1.AuditResponse.bus_stop_coverage:type_name -> coverage.v1.BusStopCoverage
-	17, // 7: coverage.v1.CheckElderlyCareRequest.settlement:type_name -> coverage.v1.Settlement
-	19, // 8: coverage.v1.CheckElderlyCareResponse.result:type_name -> coverage.v1.RuleResult
-	19, // 9: coverage.v1.CheckElderlyCareResponse.other_results:type_name -> coverage.v1.RuleResult
-	17, // 10: coverage.v1.CheckHealthFacilitiesRequest.settlement:type_name -> coverage.v1.Settlement
-	19, // 11: coverage.v1.CheckHealthFacilitiesResponse.results:type_name -> coverage.v1.RuleResult
-	22, // 12: coverage.v1.CheckHealthFacilitiesResponse.requirements:type_name -> coverage.v1.FacilityRequirement
-	17, // 13: coverage.v1.CheckParkingRequest.settlement:type_name -> coverage.v1.Settlement
-	19, // 14: coverage.v1.CheckParkingResponse.result:type_name -> coverage.v1.RuleResult
-	19, // 15: coverage.v1.CheckParkingResponse.other_results:type_name -> coverage.v1.RuleResult
-	17, // 16: coverage.v1.CheckTransitRequest.settlement:type_name -> coverage.v1.Settlement
-	19, // 17: coverage.v1.CheckTransitResponse.results:type_name -> coverage.v1.RuleResult
-	18, // 18: coverage.v1.CheckTransitResponse.tier:type_name -> coverage.v1.TierAssignment
-	23, // 19: coverage.v1.CheckTransitResponse.fleet:type_name -> coverage.v1.FleetSummary
-	17, // 20: coverage.v1.CheckBusStopCoverageRequest.settlement:type_name -> coverage.v1.Settlement
-	19, // 21: coverage.v1.CheckBusStopCoverageResponse.result:type_name -> coverage.v1.RuleResult
-	21, // 22: coverage.v1.CheckBusStopCoverageResponse.coverage:type_name -> coverage.v1.BusStopCoverage
-	0,  // 23: coverage.v1.CoverageService.ListRulesets:input_type -> coverage.v1.ListRulesetsRequest
-	2,  // 24: coverage.v1.CoverageService.GetRuleset:input_type -> coverage.v1.GetRulesetRequest
-	4,  // 25: coverage.v1.CoverageService.Audit:input_type -> coverage.v1.AuditRequest
-	6,  // 26: coverage.v1.CoverageService.CheckElderlyCare:input_type -> coverage.v1.CheckElderlyCareRequest
-	8,  // 27: coverage.v1.CoverageService.CheckHealthFacilities:input_type -> coverage.v1.CheckHealthFacilitiesRequest
-	10, // 28: coverage.v1.CoverageService.CheckParking:input_type -> coverage.v1.CheckParkingRequest
-	12, // 29: coverage.v1.CoverageService.CheckTransit:input_type -> coverage.v1.CheckTransitRequest
-	14, // 30: coverage.v1.CoverageService.CheckBusStopCoverage:input_type -> coverage.v1.CheckBusStopCoverageRequest
-	1,  // 31: coverage.v1.CoverageService.ListRulesets:output_type -> coverage.v1.ListRulesetsResponse
-	3,  // 32: coverage.v1.CoverageService.GetRuleset:output_type -> coverage.v1.GetRulesetResponse
-	5,  // 33: coverage.v1.CoverageService.Audit:output_type -> coverage.v1.AuditResponse
-	7,  // 34: coverage.v1.CoverageService.CheckElderlyCare:output_type -> coverage.v1.CheckElderlyCareResponse
-	9,  // 35: coverage.v1.CoverageService.CheckHealthFacilities:output_type -> coverage.v1.CheckHealthFacilitiesResponse
-	11, // 36: coverage.v1.CoverageService.CheckParking:output_type -> coverage.v1.CheckParkingResponse
-	13, // 37: coverage.v1.CoverageService.CheckTransit:output_type -> coverage.v1.CheckTransitResponse
-	15, // 38: coverage.v1.CoverageService.CheckBusStopCoverage:output_type -> coverage.v1.CheckBusStopCoverageResponse
-	31, // [31:39] is the sub-list for method output_type
-	23, // [23:31] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	27, // 0: coverage.v1.ListRulesetsResponse.rulesets:type_name -> coverage.v1.Ruleset
+	27, // 1: coverage.v1.GetRulesetResponse.ruleset:type_name -> coverage.v1.Ruleset
+	28, // 2: coverage.v1.AuditRequest.settlement:type_name -> coverage.v1.Settlement
+	29, // 3: coverage.v1.AuditResponse.tier:type_name -> coverage.v1.TierAssignment
+	30, // 4: coverage.v1.AuditResponse.results:type_name -> coverage.v1.RuleResult
+	31, // 5: coverage.v1.AuditResponse.counts:type_name -> coverage.v1.StatusCounts
+	32, // 6: coverage.v1.AuditResponse.bus_stop_coverage:type_name -> coverage.v1.BusStopCoverage
+	28, // 7: coverage.v1.CheckElderlyCareRequest.settlement:type_name -> coverage.v1.Settlement
+	30, // 8: coverage.v1.CheckElderlyCareResponse.result:type_name -> coverage.v1.RuleResult
+	30, // 9: coverage.v1.CheckElderlyCareResponse.other_results:type_name -> coverage.v1.RuleResult
+	28, // 10: coverage.v1.CheckHealthFacilitiesRequest.settlement:type_name -> coverage.v1.Settlement
+	30, // 11: coverage.v1.CheckHealthFacilitiesResponse.results:type_name -> coverage.v1.RuleResult
+	33, // 12: coverage.v1.CheckHealthFacilitiesResponse.requirements:type_name -> coverage.v1.FacilityRequirement
+	28, // 13: coverage.v1.CheckParkingRequest.settlement:type_name -> coverage.v1.Settlement
+	30, // 14: coverage.v1.CheckParkingResponse.result:type_name -> coverage.v1.RuleResult
+	30, // 15: coverage.v1.CheckParkingResponse.other_results:type_name -> coverage.v1.RuleResult
+	28, // 16: coverage.v1.CheckTransitRequest.settlement:type_name -> coverage.v1.Settlement
+	30, // 17: coverage.v1.CheckTransitResponse.results:type_name -> coverage.v1.RuleResult
+	29, // 18: coverage.v1.CheckTransitResponse.tier:type_name -> coverage.v1.TierAssignment
+	34, // 19: coverage.v1.CheckTransitResponse.fleet:type_name -> coverage.v1.FleetSummary
+	28, // 20: coverage.v1.CheckBusStopCoverageRequest.settlement:type_name -> coverage.v1.Settlement
+	30, // 21: coverage.v1.CheckBusStopCoverageResponse.result:type_name -> coverage.v1.RuleResult
+	32, // 22: coverage.v1.CheckBusStopCoverageResponse.coverage:type_name -> coverage.v1.BusStopCoverage
+	28, // 23: coverage.v1.AuditStreamRequest.settlement:type_name -> coverage.v1.Settlement
+	20, // 24: coverage.v1.AuditStreamResponse.result:type_name -> coverage.v1.AuditItem
+	23, // 25: coverage.v1.AuditStreamResponse.summary:type_name -> coverage.v1.BatchSummary
+	28, // 26: coverage.v1.AuditBatchRequest.settlements:type_name -> coverage.v1.Settlement
+	20, // 27: coverage.v1.AuditBatchResponse.results:type_name -> coverage.v1.AuditItem
+	23, // 28: coverage.v1.AuditBatchResponse.summary:type_name -> coverage.v1.BatchSummary
+	5,  // 29: coverage.v1.AuditItem.audit:type_name -> coverage.v1.AuditResponse
+	21, // 30: coverage.v1.AuditItem.error:type_name -> coverage.v1.ItemError
+	22, // 31: coverage.v1.ItemError.violations:type_name -> coverage.v1.FieldViolation
+	24, // 32: coverage.v1.BatchSummary.rules:type_name -> coverage.v1.RuleBatchSummary
+	26, // 33: coverage.v1.BatchSummary.aggregates:type_name -> coverage.v1.AggregateResult
+	31, // 34: coverage.v1.RuleBatchSummary.counts:type_name -> coverage.v1.StatusCounts
+	25, // 35: coverage.v1.RuleBatchSummary.furthest:type_name -> coverage.v1.FurthestSettlement
+	35, // 36: coverage.v1.AggregateResult.status:type_name -> coverage.v1.Status
+	36, // 37: coverage.v1.AggregateResult.citation:type_name -> coverage.v1.Citation
+	0,  // 38: coverage.v1.CoverageService.ListRulesets:input_type -> coverage.v1.ListRulesetsRequest
+	2,  // 39: coverage.v1.CoverageService.GetRuleset:input_type -> coverage.v1.GetRulesetRequest
+	4,  // 40: coverage.v1.CoverageService.Audit:input_type -> coverage.v1.AuditRequest
+	6,  // 41: coverage.v1.CoverageService.CheckElderlyCare:input_type -> coverage.v1.CheckElderlyCareRequest
+	8,  // 42: coverage.v1.CoverageService.CheckHealthFacilities:input_type -> coverage.v1.CheckHealthFacilitiesRequest
+	10, // 43: coverage.v1.CoverageService.CheckParking:input_type -> coverage.v1.CheckParkingRequest
+	12, // 44: coverage.v1.CoverageService.CheckTransit:input_type -> coverage.v1.CheckTransitRequest
+	16, // 45: coverage.v1.CoverageService.AuditStream:input_type -> coverage.v1.AuditStreamRequest
+	18, // 46: coverage.v1.CoverageService.AuditBatch:input_type -> coverage.v1.AuditBatchRequest
+	14, // 47: coverage.v1.CoverageService.CheckBusStopCoverage:input_type -> coverage.v1.CheckBusStopCoverageRequest
+	1,  // 48: coverage.v1.CoverageService.ListRulesets:output_type -> coverage.v1.ListRulesetsResponse
+	3,  // 49: coverage.v1.CoverageService.GetRuleset:output_type -> coverage.v1.GetRulesetResponse
+	5,  // 50: coverage.v1.CoverageService.Audit:output_type -> coverage.v1.AuditResponse
+	7,  // 51: coverage.v1.CoverageService.CheckElderlyCare:output_type -> coverage.v1.CheckElderlyCareResponse
+	9,  // 52: coverage.v1.CoverageService.CheckHealthFacilities:output_type -> coverage.v1.CheckHealthFacilitiesResponse
+	11, // 53: coverage.v1.CoverageService.CheckParking:output_type -> coverage.v1.CheckParkingResponse
+	13, // 54: coverage.v1.CoverageService.CheckTransit:output_type -> coverage.v1.CheckTransitResponse
+	17, // 55: coverage.v1.CoverageService.AuditStream:output_type -> coverage.v1.AuditStreamResponse
+	19, // 56: coverage.v1.CoverageService.AuditBatch:output_type -> coverage.v1.AuditBatchResponse
+	15, // 57: coverage.v1.CoverageService.CheckBusStopCoverage:output_type -> coverage.v1.CheckBusStopCoverageResponse
+	48, // [48:58] is the sub-list for method output_type
+	38, // [38:48] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_coverage_v1_coverage_service_proto_init() }
@@ -1111,13 +2012,18 @@ func file_coverage_v1_coverage_service_proto_init() {
 	file_coverage_v1_result_proto_init()
 	file_coverage_v1_ruleset_proto_init()
 	file_coverage_v1_settlement_proto_init()
+	file_coverage_v1_coverage_service_proto_msgTypes[17].OneofWrappers = []any{
+		(*AuditStreamResponse_Result)(nil),
+		(*AuditStreamResponse_Summary)(nil),
+	}
+	file_coverage_v1_coverage_service_proto_msgTypes[26].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_coverage_v1_coverage_service_proto_rawDesc), len(file_coverage_v1_coverage_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -230,6 +230,33 @@ func local_request_CoverageService_CheckTransit_0(ctx context.Context, marshaler
 	return msg, metadata, err
 }
 
+func request_CoverageService_AuditBatch_0(ctx context.Context, marshaler runtime.Marshaler, client CoverageServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq AuditBatchRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.AuditBatch(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_CoverageService_AuditBatch_0(ctx context.Context, marshaler runtime.Marshaler, server CoverageServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq AuditBatchRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	msg, err := server.AuditBatch(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 func request_CoverageService_CheckBusStopCoverage_0(ctx context.Context, marshaler runtime.Marshaler, client CoverageServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq CheckBusStopCoverageRequest
@@ -402,6 +429,26 @@ func RegisterCoverageServiceHandlerServer(ctx context.Context, mux *runtime.Serv
 			return
 		}
 		forward_CoverageService_CheckTransit_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodPost, pattern_CoverageService_AuditBatch_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/coverage.v1.CoverageService/AuditBatch", runtime.WithHTTPPathPattern("/v1/audit:batch"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_CoverageService_AuditBatch_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_CoverageService_AuditBatch_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
 	mux.Handle(http.MethodPost, pattern_CoverageService_CheckBusStopCoverage_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
@@ -582,6 +629,23 @@ func RegisterCoverageServiceHandlerClient(ctx context.Context, mux *runtime.Serv
 		}
 		forward_CoverageService_CheckTransit_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodPost, pattern_CoverageService_AuditBatch_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/coverage.v1.CoverageService/AuditBatch", runtime.WithHTTPPathPattern("/v1/audit:batch"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_CoverageService_AuditBatch_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_CoverageService_AuditBatch_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodPost, pattern_CoverageService_CheckBusStopCoverage_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -610,6 +674,7 @@ var (
 	pattern_CoverageService_CheckHealthFacilities_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "check", "health-facilities"}, ""))
 	pattern_CoverageService_CheckParking_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "check", "parking"}, ""))
 	pattern_CoverageService_CheckTransit_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "check", "transit"}, ""))
+	pattern_CoverageService_AuditBatch_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "audit"}, "batch"))
 	pattern_CoverageService_CheckBusStopCoverage_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "check", "bus-stop-coverage"}, ""))
 )
 
@@ -621,5 +686,6 @@ var (
 	forward_CoverageService_CheckHealthFacilities_0 = runtime.ForwardResponseMessage
 	forward_CoverageService_CheckParking_0          = runtime.ForwardResponseMessage
 	forward_CoverageService_CheckTransit_0          = runtime.ForwardResponseMessage
+	forward_CoverageService_AuditBatch_0            = runtime.ForwardResponseMessage
 	forward_CoverageService_CheckBusStopCoverage_0  = runtime.ForwardResponseMessage
 )

@@ -26,6 +26,8 @@ const (
 	CoverageService_CheckHealthFacilities_FullMethodName = "/coverage.v1.CoverageService/CheckHealthFacilities"
 	CoverageService_CheckParking_FullMethodName          = "/coverage.v1.CoverageService/CheckParking"
 	CoverageService_CheckTransit_FullMethodName          = "/coverage.v1.CoverageService/CheckTransit"
+	CoverageService_AuditStream_FullMethodName           = "/coverage.v1.CoverageService/AuditStream"
+	CoverageService_AuditBatch_FullMethodName            = "/coverage.v1.CoverageService/AuditBatch"
 	CoverageService_CheckBusStopCoverage_FullMethodName  = "/coverage.v1.CoverageService/CheckBusStopCoverage"
 )
 
@@ -53,6 +55,14 @@ type CoverageServiceClient interface {
 	// CheckTransit evaluates the public-transport fleet per 10,000 residents,
 	// the average bus speed and the depot area per vehicle, by city-size tier.
 	CheckTransit(ctx context.Context, in *CheckTransitRequest, opts ...grpc.CallOption) (*CheckTransitResponse, error)
+	// AuditStream audits a stream of settlements against one ruleset, answering
+	// each with its own result (or its own error) as soon as it is audited, and
+	// ends, once the client has closed its side, with a summary over the batch.
+	// The server holds one settlement at a time, whatever the batch size.
+	AuditStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[AuditStreamRequest, AuditStreamResponse], error)
+	// AuditBatch audits a list of settlements (up to the server's batch limit,
+	// 1,000 by default) and returns every result with the batch summary.
+	AuditBatch(ctx context.Context, in *AuditBatchRequest, opts ...grpc.CallOption) (*AuditBatchResponse, error)
 	// CheckBusStopCoverage measures, exactly, the share of the central urban
 	// area within the ruleset's radius of a bus stop, and holds it against the
 	// threshold of the settlement's city-size tier.
@@ -137,6 +147,29 @@ func (c *coverageServiceClient) CheckTransit(ctx context.Context, in *CheckTrans
 	return out, nil
 }
 
+func (c *coverageServiceClient) AuditStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[AuditStreamRequest, AuditStreamResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &CoverageService_ServiceDesc.Streams[0], CoverageService_AuditStream_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[AuditStreamRequest, AuditStreamResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type CoverageService_AuditStreamClient = grpc.BidiStreamingClient[AuditStreamRequest, AuditStreamResponse]
+
+func (c *coverageServiceClient) AuditBatch(ctx context.Context, in *AuditBatchRequest, opts ...grpc.CallOption) (*AuditBatchResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AuditBatchResponse)
+	err := c.cc.Invoke(ctx, CoverageService_AuditBatch_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *coverageServiceClient) CheckBusStopCoverage(ctx context.Context, in *CheckBusStopCoverageRequest, opts ...grpc.CallOption) (*CheckBusStopCoverageResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CheckBusStopCoverageResponse)
@@ -171,6 +204,14 @@ type CoverageServiceServer interface {
 	// CheckTransit evaluates the public-transport fleet per 10,000 residents,
 	// the average bus speed and the depot area per vehicle, by city-size tier.
 	CheckTransit(context.Context, *CheckTransitRequest) (*CheckTransitResponse, error)
+	// AuditStream audits a stream of settlements against one ruleset, answering
+	// each with its own result (or its own error) as soon as it is audited, and
+	// ends, once the client has closed its side, with a summary over the batch.
+	// The server holds one settlement at a time, whatever the batch size.
+	AuditStream(grpc.BidiStreamingServer[AuditStreamRequest, AuditStreamResponse]) error
+	// AuditBatch audits a list of settlements (up to the server's batch limit,
+	// 1,000 by default) and returns every result with the batch summary.
+	AuditBatch(context.Context, *AuditBatchRequest) (*AuditBatchResponse, error)
 	// CheckBusStopCoverage measures, exactly, the share of the central urban
 	// area within the ruleset's radius of a bus stop, and holds it against the
 	// threshold of the settlement's city-size tier.
@@ -205,6 +246,12 @@ func (UnimplementedCoverageServiceServer) CheckParking(context.Context, *CheckPa
 }
 func (UnimplementedCoverageServiceServer) CheckTransit(context.Context, *CheckTransitRequest) (*CheckTransitResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CheckTransit not implemented")
+}
+func (UnimplementedCoverageServiceServer) AuditStream(grpc.BidiStreamingServer[AuditStreamRequest, AuditStreamResponse]) error {
+	return status.Error(codes.Unimplemented, "method AuditStream not implemented")
+}
+func (UnimplementedCoverageServiceServer) AuditBatch(context.Context, *AuditBatchRequest) (*AuditBatchResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AuditBatch not implemented")
 }
 func (UnimplementedCoverageServiceServer) CheckBusStopCoverage(context.Context, *CheckBusStopCoverageRequest) (*CheckBusStopCoverageResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CheckBusStopCoverage not implemented")
@@ -356,6 +403,31 @@ func _CoverageService_CheckTransit_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CoverageService_AuditStream_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(CoverageServiceServer).AuditStream(&grpc.GenericServerStream[AuditStreamRequest, AuditStreamResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type CoverageService_AuditStreamServer = grpc.BidiStreamingServer[AuditStreamRequest, AuditStreamResponse]
+
+func _CoverageService_AuditBatch_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AuditBatchRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CoverageServiceServer).AuditBatch(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CoverageService_AuditBatch_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CoverageServiceServer).AuditBatch(ctx, req.(*AuditBatchRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _CoverageService_CheckBusStopCoverage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(CheckBusStopCoverageRequest)
 	if err := dec(in); err != nil {
@@ -410,10 +482,21 @@ var CoverageService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _CoverageService_CheckTransit_Handler,
 		},
 		{
+			MethodName: "AuditBatch",
+			Handler:    _CoverageService_AuditBatch_Handler,
+		},
+		{
 			MethodName: "CheckBusStopCoverage",
 			Handler:    _CoverageService_CheckBusStopCoverage_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "AuditStream",
+			Handler:       _CoverageService_AuditStream_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "coverage/v1/coverage_service.proto",
 }

@@ -42,6 +42,7 @@ func realMain(ctx context.Context, args []string) error {
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	shutdown := fs.Duration("shutdown-timeout", 15*time.Second, "how long in-flight requests may take to finish at shutdown")
 	maxMessage := fs.Int("max-message-bytes", server.DefaultMaxMessageBytes, "largest request or response, over gRPC and as an HTTP body")
+	maxBatch := fs.Int("max-batch", server.DefaultMaxBatch, "most settlements in one AuditBatch request (POST /v1/audit:batch)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -74,7 +75,7 @@ func realMain(ctx context.Context, args []string) error {
 
 	srv, err := server.New(server.Config{
 		GRPCAddr: *grpcAddr, HTTPAddr: *httpAddr, Catalog: catalog,
-		Logger: logger, ShutdownTimeout: *shutdown, MaxMessageBytes: *maxMessage,
+		Logger: logger, ShutdownTimeout: *shutdown, MaxMessageBytes: *maxMessage, MaxBatch: *maxBatch,
 	})
 	if err != nil {
 		return err
