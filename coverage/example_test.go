@@ -1,0 +1,53 @@
+package coverage_test
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/civic-standards/coverage/coverage"
+)
+
+// A batch job can use the domain in-process: load the embedded rulesets,
+// pick one, and evaluate settlements against it.
+func Example() {
+	catalog, err := coverage.DefaultCatalog()
+	if err != nil {
+		panic(err)
+	}
+	rs, err := catalog.Ruleset("jilin-2014")
+	if err != nil {
+		panic(err)
+	}
+	town := &coverage.Settlement{
+		ID: "t1", Name: "T", Kind: coverage.KindTown,
+		ElderlyPopulation: coverage.Int64(12_000), ElderlyCareBeds: coverage.Int64(300),
+	}
+	audit, err := rs.Evaluate(town, coverage.TopicElderlyCare)
+	if err != nil {
+		panic(err)
+	}
+	r := audit.Results[0]
+	fmt.Println(r.RuleID, r.Status, *r.Value, *r.Threshold, *r.Shortfall, r.ShortfallUnit)
+	fmt.Println(r.Citation.Section)
+	// Output:
+	// T19-ELDERLY-BEDS STATUS_NON_COMPLIANT 25 36 132 beds
+	// 专栏19 基本公共服务体系
+}
+
+// Bus-stop coverage from GeoJSON, with the geometry's coordinate system.
+func ExampleMeasureStopCoverage() {
+	city := &coverage.Settlement{
+		ID: "c", Kind: coverage.KindCity, UrbanPopulation: coverage.Int64(600_000),
+		CentralArea: &coverage.Geometry{CRS: coverage.CRSWGS84, GeoJSON: []byte(
+			`{"type":"Polygon","coordinates":[[[125.30,43.86],[125.34,43.86],[125.34,43.89],[125.30,43.89],[125.30,43.86]]]}`)},
+		BusStops: &coverage.Geometry{CRS: coverage.CRSWGS84, GeoJSON: []byte(
+			`{"type":"MultiPoint","coordinates":[[125.31,43.87],[125.32,43.875],[125.33,43.88],[125.33,43.88]]}`)},
+	}
+	sc, err := coverage.MeasureStopCoverage(context.Background(), city, 300)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("%.4f of %.4f km² covered; %d stops, %d duplicate merged\n", sc.CoveredKm2, sc.TotalKm2, sc.StopsGiven, sc.DuplicatesMerged)
+	// Output:
+	// 0.8482 of 10.7165 km² covered; 4 stops, 1 duplicate merged
+}
