@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -10,9 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
-
-	"github.com/civic-standards/coverage/coverage"
 )
 
 // lockedBuffer collects log output from the server's goroutines.
@@ -36,35 +32,9 @@ func (b *lockedBuffer) String() string {
 // TestHTTPStatuses: what the gateway answers itself gets the right HTTP
 // status, a JSON google.rpc.Status body, and an access-log line.
 func TestHTTPStatuses(t *testing.T) {
-	catalog, err := coverage.DefaultCatalog()
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &lockedBuffer{}
-	srv, err := New(Config{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Catalog: catalog,
-		MaxMessageBytes: 4096, Logger: slog.New(slog.NewJSONHandler(logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	base := "http://" + srv.HTTPAddr()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if resp, err := http.Get(base + "/healthz"); err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("server not up")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	ts := startServer(t, Config{MaxMessageBytes: 4096, Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	base := ts.base
 
 	big := `{"settlement":{"id":"` + strings.Repeat("x", 5000) + `"}}`
 	cases := []struct {

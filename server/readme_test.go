@@ -13,7 +13,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -21,8 +20,6 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
-
-	"github.com/civic-standards/coverage/coverage"
 )
 
 // readmeExample is a command from the README and the output shown under it.
@@ -92,39 +89,10 @@ func TestREADMEExamples(t *testing.T) {
 	}
 }
 
+// startTestServer is the real server on loopback ports, stopped at the end of the test.
 func startTestServer(t *testing.T) *Server {
 	t.Helper()
-	catalog, err := coverage.DefaultCatalog()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := New(Config{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Catalog: catalog})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		resp, err := http.Get("http://" + srv.HTTPAddr() + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return srv
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server not healthy within 5 s: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return startServer(t, Config{}).srv
 }
 
 // parseREADME pairs each fenced sh block holding one curl or grpcurl command

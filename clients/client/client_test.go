@@ -28,30 +28,14 @@ import (
 	"github.com/civic-standards/coverage/coverage"
 	coveragev1 "github.com/civic-standards/coverage/proto/coverage/v1"
 	"github.com/civic-standards/coverage/server"
+	"github.com/civic-standards/coverage/server/servertest"
 )
 
 // startServer runs the real coverage server on loopback until the test ends
 // and returns its gRPC address.
 func startServer(t *testing.T) string {
 	t.Helper()
-	catalog, err := coverage.DefaultCatalog()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(server.Config{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Catalog: catalog})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return srv.GRPCAddr()
+	return servertest.Start(t, server.Config{}).GRPCAddr()
 }
 
 // startFake runs a bare gRPC server that answers every method with h and
