@@ -39,6 +39,11 @@ func (rs *Ruleset) EvaluateContext(ctx context.Context, s *Settlement, topics ..
 		Counts:         StatusCounts{},
 		Fleet:          fleet,
 	}
+	if len(topics) == 0 {
+		// A batch audits thousands of settlements; growing the slice of large
+		// results rule by rule was a fifth of the audit's time.
+		a.Results = make([]Result, 0, len(rs.Rules))
+	}
 	for i := range rs.Rules {
 		r := &rs.Rules[i]
 		if len(topics) > 0 && !slices.Contains(topics, r.Topic) {

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/civic-standards/coverage/coverage"
+	"github.com/civic-standards/coverage/internal/pbconv"
 	coveragev1 "github.com/civic-standards/coverage/proto/coverage/v1"
 )
 
@@ -23,6 +24,7 @@ func (s *Service) AuditStream(stream grpc.BidiStreamingServer[coveragev1.AuditSt
 	ctx := stream.Context()
 	var rs *coverage.Ruleset
 	var sum *coverage.BatchSummary
+	var view coveragev1.ResultView
 	for index := int64(0); ; index++ {
 		req, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
@@ -36,6 +38,7 @@ func (s *Service) AuditStream(stream grpc.BidiStreamingServer[coveragev1.AuditSt
 				return toStatus(err)
 			}
 			sum = coverage.NewBatchSummary(rs, furthestPerRule)
+			view = req.GetView()
 		}
 		var item *coveragev1.AuditItem
 		if id := req.GetRulesetId(); id != "" && id != rs.ID {
@@ -45,6 +48,8 @@ func (s *Service) AuditStream(stream grpc.BidiStreamingServer[coveragev1.AuditSt
 		} else if item, err = s.auditItem(ctx, rs, sum, index, req.GetSettlement()); err != nil {
 			return err
 		}
+		item.ClientRef = req.GetClientRef()
+		applyView(view, item)
 		if err := stream.Send(&coveragev1.AuditStreamResponse{Item: &coveragev1.AuditStreamResponse_Result{Result: item}}); err != nil {
 			return err
 		}
@@ -57,7 +62,7 @@ func (s *Service) AuditStream(stream grpc.BidiStreamingServer[coveragev1.AuditSt
 		}
 		sum = coverage.NewBatchSummary(rs, furthestPerRule)
 	}
-	return stream.Send(&coveragev1.AuditStreamResponse{Item: &coveragev1.AuditStreamResponse_Summary{Summary: summaryToProto(rs, sum)}})
+	return stream.Send(&coveragev1.AuditStreamResponse{Item: &coveragev1.AuditStreamResponse_Summary{Summary: pbconv.Summary(rs, sum)}})
 }
 
 // AuditBatch audits a bounded list of settlements in one request.
@@ -77,9 +82,10 @@ func (s *Service) AuditBatch(ctx context.Context, req *coveragev1.AuditBatchRequ
 		if err != nil {
 			return nil, err
 		}
+		applyView(req.GetView(), item)
 		out.Results = append(out.Results, item)
 	}
-	out.Summary = summaryToProto(rs, sum)
+	out.Summary = pbconv.Summary(rs, sum)
 	return out, nil
 }
 
@@ -103,6 +109,18 @@ func (s *Service) auditItem(ctx context.Context, rs *coverage.Ruleset, sum *cove
 	return nil, toStatus(err)
 }
 
+// applyView leaves out of a BASIC item's results the fields that its rule
+// determines; the ruleset carries them once for the whole batch.
+func applyView(view coveragev1.ResultView, item *coveragev1.AuditItem) {
+	if view != coveragev1.ResultView_RESULT_VIEW_BASIC {
+		return
+	}
+	for _, r := range item.GetAudit().GetResults() {
+		r.Title, r.Topic, r.RulesetId, r.RulesetVersion = "", 0, "", ""
+		r.Unit, r.Comparison, r.Citation, r.Notes = "", 0, nil, nil
+	}
+}
+
 // rejected is the item of a settlement refused as bad input (INVALID_ARGUMENT).
 func rejected(index int64, p *coveragev1.Settlement, e *coverage.Error) *coveragev1.AuditItem {
 	item := &coveragev1.AuditItem{Index: index, SettlementId: p.GetId(), Error: &coveragev1.ItemError{
@@ -112,35 +130,4 @@ func rejected(index int64, p *coveragev1.Settlement, e *coverage.Error) *coverag
 		item.Error.Violations = append(item.Error.Violations, &coveragev1.FieldViolation{Field: v.Field, Reason: v.Reason})
 	}
 	return item
-}
-
-func summaryToProto(rs *coverage.Ruleset, sum *coverage.BatchSummary) *coveragev1.BatchSummary {
-	total, audited, rejected := sum.Totals()
-	out := &coveragev1.BatchSummary{
-		RulesetId: rs.ID, RulesetVersion: rs.Version,
-		Settlements: int64(total), Audited: int64(audited), Rejected: int64(rejected),
-	}
-	for _, r := range sum.Rules() {
-		rsum := &coveragev1.RuleBatchSummary{RuleId: r.RuleID, Counts: countsToProto(r.Counts)}
-		for _, f := range r.Furthest {
-			rsum.Furthest = append(rsum.Furthest, &coveragev1.FurthestSettlement{
-				SettlementId: f.SettlementID, SettlementName: f.SettlementName, Shortfall: f.Shortfall, ShortfallUnit: f.ShortfallUnit,
-			})
-		}
-		out.Rules = append(out.Rules, rsum)
-	}
-	for _, ag := range sum.Aggregates() {
-		out.Aggregates = append(out.Aggregates, &coveragev1.AggregateResult{
-			RuleId:           ag.RuleID,
-			Status:           enumValue[coveragev1.Status](coveragev1.Status_value, string(ag.Status)),
-			Evaluated:        int32(ag.Evaluated),
-			Compliant:        int32(ag.Compliant),
-			InsufficientData: int32(ag.InsufficientData),
-			Share:            ag.Share,
-			Threshold:        ag.Threshold,
-			Reason:           ag.Reason,
-			Citation:         citationToProto(ag.Citation),
-		})
-	}
-	return out
 }

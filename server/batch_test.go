@@ -38,7 +38,7 @@ func TestAuditStream(t *testing.T) {
 	sent := []*coveragev1.Settlement{batchTown("a", 1), batchTown("b", 1), batchTown("bad", 1), batchTown("c", 1), batchTown("d", 0), batchTown("e", 2)}
 	sent[2].ElderlyPopulation = proto.Int64(-1)
 	for i, s := range sent {
-		req := &coveragev1.AuditStreamRequest{Settlement: s}
+		req := &coveragev1.AuditStreamRequest{Settlement: s, ClientRef: fmt.Sprintf("towns.csv:%d", i+2)}
 		if i == 0 {
 			req.RulesetId = "jilin-2014"
 		}
@@ -72,8 +72,8 @@ func TestAuditStream(t *testing.T) {
 		t.Fatalf("%d results and summary %v, want %d and a summary", len(results), summary != nil, len(sent))
 	}
 	for i, r := range results {
-		if r.GetIndex() != int64(i) || r.GetSettlementId() != sent[i].GetId() {
-			t.Errorf("result %d is index %d, id %q", i, r.GetIndex(), r.GetSettlementId())
+		if r.GetIndex() != int64(i) || r.GetSettlementId() != sent[i].GetId() || r.GetClientRef() != fmt.Sprintf("towns.csv:%d", i+2) {
+			t.Errorf("result %d is index %d, id %q, client ref %q", i, r.GetIndex(), r.GetSettlementId(), r.GetClientRef())
 		}
 		if (r.GetError() != nil) != (i == 2) || (r.GetAudit() != nil) == (i == 2) {
 			t.Errorf("result %d: audit %v, error %v", i, r.GetAudit() != nil, r.GetError())
@@ -222,4 +222,42 @@ func dialServer(t *testing.T, srv *Server) *grpc.ClientConn {
 	}
 	t.Cleanup(func() { conn.Close() })
 	return conn
+}
+
+// TestAuditBatchBasicView: the BASIC view leaves out of each result what its
+// rule determines, and keeps the verdict and its reasons, equal to FULL's.
+func TestAuditBatchBasicView(t *testing.T) {
+	client := newBufconnClient(t, NewService(testCatalog(t)))
+	towns := []*coveragev1.Settlement{batchTown("a", 1), batchTown("b", 0)}
+	full, err := client.AuditBatch(rpcContext(t), &coveragev1.AuditBatchRequest{Settlements: towns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	basic, err := client.AuditBatch(rpcContext(t), &coveragev1.AuditBatchRequest{Settlements: towns, View: coveragev1.ResultView_RESULT_VIEW_BASIC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range towns {
+		f, b := full.GetResults()[i].GetAudit().GetResults(), basic.GetResults()[i].GetAudit().GetResults()
+		if len(f) != len(b) || len(f) == 0 {
+			t.Fatalf("%d full and %d basic results", len(f), len(b))
+		}
+		for j := range f {
+			if b[j].GetCitation() != nil || b[j].GetNotes() != nil || b[j].GetTitle() != "" || b[j].GetUnit() != "" {
+				t.Errorf("basic result %s keeps rule fields: %v", b[j].GetRuleId(), b[j])
+			}
+			if f[j].GetCitation() == nil || f[j].GetTitle() == "" {
+				t.Errorf("full result %s lacks its citation or title", f[j].GetRuleId())
+			}
+			stripped := proto.Clone(f[j]).(*coveragev1.RuleResult)
+			stripped.Title, stripped.Topic, stripped.RulesetId, stripped.RulesetVersion = "", 0, "", ""
+			stripped.Unit, stripped.Comparison, stripped.Citation, stripped.Notes = "", 0, nil, nil
+			if !proto.Equal(stripped, b[j]) {
+				t.Errorf("basic result %s differs from full beyond the rule fields", b[j].GetRuleId())
+			}
+		}
+	}
+	if !proto.Equal(full.GetSummary(), basic.GetSummary()) {
+		t.Error("the view changed the summary")
+	}
 }

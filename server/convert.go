@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/civic-standards/coverage/coverage"
+	"github.com/civic-standards/coverage/internal/pbconv"
 	coveragev1 "github.com/civic-standards/coverage/proto/coverage/v1"
 )
 
@@ -179,17 +180,13 @@ func stopCoverageToProto(sc *coverage.StopCoverage) *coveragev1.BusStopCoverage 
 		Method:                   sc.Method,
 		Definition:               sc.Definition,
 		Projection:               sc.Projection,
-		CentralAreaCrs:           enumValue[coveragev1.CoordinateSystem](coveragev1.CoordinateSystem_value, string(sc.AreaCRS)),
-		BusStopsCrs:              enumValue[coveragev1.CoordinateSystem](coveragev1.CoordinateSystem_value, string(sc.StopsCRS)),
+		CentralAreaCrs:           pbconv.EnumValue[coveragev1.CoordinateSystem](coveragev1.CoordinateSystem_value, string(sc.AreaCRS)),
+		BusStopsCrs:              pbconv.EnumValue[coveragev1.CoordinateSystem](coveragev1.CoordinateSystem_value, string(sc.StopsCRS)),
 	}
 	if p := sc.Population; p != nil {
 		out.Population = &coveragev1.PopulationCoverage{Points: int32(p.Points), PointsOutside: int32(p.PointsOutside), Total: p.Total, Covered: p.Covered, Share: p.Share}
 	}
 	return out
-}
-
-func enumValue[T ~int32](values map[string]int32, name string) T {
-	return T(values[name])
 }
 
 func rulesetToProto(rs *coverage.Ruleset) *coveragev1.Ruleset {
@@ -216,32 +213,25 @@ func rulesetToProto(rs *coverage.Ruleset) *coveragev1.Ruleset {
 	return proto.Clone(out).(*coveragev1.Ruleset)
 }
 
-func citationToProto(c coverage.Citation) *coveragev1.Citation {
-	return &coveragev1.Citation{
-		Document: c.Document, Section: c.Section, SectionEn: c.SectionEn,
-		OriginalText: c.OriginalText, EnglishText: c.EnglishText,
-	}
-}
-
 func ruleToProto(r *coverage.Rule) *coveragev1.Rule {
 	out := &coveragev1.Rule{
 		Id: r.ID, Title: r.Title,
-		Topic:             enumValue[coveragev1.Topic](coveragev1.Topic_value, string(r.Topic)),
-		Citation:          citationToProto(r.Citation),
-		Metric:            enumValue[coveragev1.Metric](coveragev1.Metric_value, string(r.Metric)),
+		Topic:             pbconv.EnumValue[coveragev1.Topic](coveragev1.Topic_value, string(r.Topic)),
+		Citation:          pbconv.Citation(r.Citation),
+		Metric:            pbconv.EnumValue[coveragev1.Metric](coveragev1.Metric_value, string(r.Metric)),
 		Unit:              r.Unit,
 		ShortfallUnit:     r.ShortfallUnit,
-		Comparison:        enumValue[coveragev1.Comparison](coveragev1.Comparison_value, string(r.Comparison)),
+		Comparison:        pbconv.EnumValue[coveragev1.Comparison](coveragev1.Comparison_value, string(r.Comparison)),
 		AppliesTo:         &coveragev1.Applicability{RegionalCentralCityOnly: r.AppliesTo.RegionalCentralCityOnly},
-		PopulationBasis:   enumValue[coveragev1.PopulationBasis](coveragev1.PopulationBasis_value, string(r.PopulationBasis)),
+		PopulationBasis:   pbconv.EnumValue[coveragev1.PopulationBasis](coveragev1.PopulationBasis_value, string(r.PopulationBasis)),
 		Tiered:            r.Tiered,
-		DeclaredFact:      enumValue[coveragev1.DeclaredFact](coveragev1.DeclaredFact_value, string(r.DeclaredFact)),
+		DeclaredFact:      pbconv.EnumValue[coveragev1.DeclaredFact](coveragev1.DeclaredFact_value, string(r.DeclaredFact)),
 		RadiusM:           r.RadiusM,
 		AggregateMinShare: r.AggregateMinShare,
 		Notes:             r.Notes,
 	}
 	for _, k := range r.AppliesTo.Kinds {
-		out.AppliesTo.Kinds = append(out.AppliesTo.Kinds, enumValue[coveragev1.SettlementKind](coveragev1.SettlementKind_value, string(k)))
+		out.AppliesTo.Kinds = append(out.AppliesTo.Kinds, pbconv.EnumValue[coveragev1.SettlementKind](coveragev1.SettlementKind_value, string(k)))
 	}
 	for _, t := range r.Thresholds {
 		out.Thresholds = append(out.Thresholds, &coveragev1.Threshold{
@@ -251,7 +241,7 @@ func ruleToProto(r *coverage.Rule) *coveragev1.Rule {
 		})
 	}
 	for _, f := range r.Facilities {
-		out.Facilities = append(out.Facilities, enumValue[coveragev1.FacilityType](coveragev1.FacilityType_value, string(f)))
+		out.Facilities = append(out.Facilities, pbconv.EnumValue[coveragev1.FacilityType](coveragev1.FacilityType_value, string(f)))
 	}
 	return out
 }
@@ -259,19 +249,19 @@ func ruleToProto(r *coverage.Rule) *coveragev1.Rule {
 func resultToProto(r *coverage.Result) *coveragev1.RuleResult {
 	out := &coveragev1.RuleResult{
 		RuleId: r.RuleID, Title: r.Title,
-		Topic:          enumValue[coveragev1.Topic](coveragev1.Topic_value, string(r.Topic)),
+		Topic:          pbconv.EnumValue[coveragev1.Topic](coveragev1.Topic_value, string(r.Topic)),
 		RulesetId:      r.RulesetID,
 		RulesetVersion: r.RulesetVersion,
-		Status:         enumValue[coveragev1.Status](coveragev1.Status_value, string(r.Status)),
+		Status:         pbconv.EnumValue[coveragev1.Status](coveragev1.Status_value, string(r.Status)),
 		Value:          r.Value, Unit: r.Unit,
 		Threshold: r.Threshold, ThresholdUpper: clonePtr(r.ThresholdUpper),
-		Comparison:      enumValue[coveragev1.Comparison](coveragev1.Comparison_value, string(r.Comparison)),
+		Comparison:      pbconv.EnumValue[coveragev1.Comparison](coveragev1.Comparison_value, string(r.Comparison)),
 		Tier:            r.Tier,
 		SizeClass:       r.SizeClass,
 		ThresholdReason: r.ThresholdReason,
 		Shortfall:       r.Shortfall,
 		ShortfallUnit:   r.ShortfallUnit,
-		Citation:        citationToProto(r.Citation),
+		Citation:        pbconv.Citation(r.Citation),
 		Notes:           r.Notes,
 		MissingFields:   r.MissingFields,
 		Reason:          r.Reason,
@@ -279,7 +269,7 @@ func resultToProto(r *coverage.Result) *coveragev1.RuleResult {
 	for _, s := range r.ShortfallItems {
 		out.ShortfallItems = append(out.ShortfallItems, &coveragev1.Shortfall{
 			Quantity: s.Quantity, Unit: s.Unit, Action: s.Action,
-			Facility: enumValue[coveragev1.FacilityType](coveragev1.FacilityType_value, string(s.Facility)),
+			Facility: pbconv.EnumValue[coveragev1.FacilityType](coveragev1.FacilityType_value, string(s.Facility)),
 		})
 	}
 	return out
@@ -306,23 +296,12 @@ func tierToProto(t coverage.TierAssignment) *coveragev1.TierAssignment {
 	return &coveragev1.TierAssignment{Id: t.ID, Label: t.Label, UrbanPopulation: t.UrbanPopulation, Reason: t.Reason}
 }
 
-func countsToProto(c coverage.StatusCounts) *coveragev1.StatusCounts {
-	return &coveragev1.StatusCounts{
-		Compliant:        int32(c[coverage.StatusCompliant]),
-		NonCompliant:     int32(c[coverage.StatusNonCompliant]),
-		NotApplicable:    int32(c[coverage.StatusNotApplicable]),
-		InsufficientData: int32(c[coverage.StatusInsufficientData]),
-		Informational:    int32(c[coverage.StatusInformational]),
-		NotComputed:      int32(c[coverage.StatusNotComputed]),
-	}
-}
-
 func requirementsToProto(rs []coverage.FacilityRequirement) []*coveragev1.FacilityRequirement {
 	var out []*coveragev1.FacilityRequirement
 	for _, r := range rs {
 		out = append(out, &coveragev1.FacilityRequirement{
 			RuleId:   r.RuleID,
-			Facility: enumValue[coveragev1.FacilityType](coveragev1.FacilityType_value, string(r.Facility)),
+			Facility: pbconv.EnumValue[coveragev1.FacilityType](coveragev1.FacilityType_value, string(r.Facility)),
 			Required: r.Required, Present: r.Present, Missing: r.Missing,
 		})
 	}

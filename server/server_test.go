@@ -823,3 +823,26 @@ func TestDialTarget(t *testing.T) {
 		}
 	}
 }
+
+// TestHealthChecksNotLogged: orchestrators probe health every few seconds;
+// those calls stay out of the log, and the others are in it.
+func TestHealthChecksNotLogged(t *testing.T) {
+	logs := &syncBuffer{}
+	ts := startServer(t, Config{Catalog: testCatalog(t), Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	ctx := rpcContext(t)
+	for range 3 {
+		if _, err := healthpb.NewHealthClient(ts.conn).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := ts.client.ListRulesets(ctx, &coveragev1.ListRulesetsRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	got := logs.String()
+	if strings.Contains(got, "grpc.health.v1") {
+		t.Errorf("health checks were logged:\n%s", got)
+	}
+	if !strings.Contains(got, "ListRulesets") {
+		t.Errorf("ListRulesets was not logged:\n%s", got)
+	}
+}

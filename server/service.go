@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/civic-standards/coverage/coverage"
+	"github.com/civic-standards/coverage/internal/pbconv"
 	coveragev1 "github.com/civic-standards/coverage/proto/coverage/v1"
 )
 
@@ -86,7 +87,7 @@ func auditToProto(a *coverage.Audit) *coveragev1.AuditResponse {
 		SettlementName:  a.SettlementName,
 		Tier:            tierToProto(a.Tier),
 		Results:         resultsToProto(a.Results),
-		Counts:          countsToProto(a.Counts),
+		Counts:          pbconv.Counts(a.Counts),
 		BusStopCoverage: stopCoverageToProto(a.StopCoverage),
 	}
 }

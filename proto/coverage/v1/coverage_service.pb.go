@@ -22,6 +22,65 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// ResultView says how much of each rule's result a batch returns. The parts
+// that are the same for every settlement (the rule's title, unit, citation
+// and notes) are in the ruleset (GetRuleset), and a batch of thousands of
+// settlements need not repeat them for each one.
+type ResultView int32
+
+const (
+	// The default: RESULT_VIEW_FULL.
+	ResultView_RESULT_VIEW_UNSPECIFIED ResultView = 0
+	// Every field of every result.
+	ResultView_RESULT_VIEW_FULL ResultView = 1
+	// Each result without the fields its rule determines (title, topic,
+	// ruleset ID and version, unit, comparison, citation, notes): the verdict,
+	// the measured value, the threshold that applied and why, the shortfall
+	// and the reason remain.
+	ResultView_RESULT_VIEW_BASIC ResultView = 2
+)
+
+// Enum value maps for ResultView.
+var (
+	ResultView_name = map[int32]string{
+		0: "RESULT_VIEW_UNSPECIFIED",
+		1: "RESULT_VIEW_FULL",
+		2: "RESULT_VIEW_BASIC",
+	}
+	ResultView_value = map[string]int32{
+		"RESULT_VIEW_UNSPECIFIED": 0,
+		"RESULT_VIEW_FULL":        1,
+		"RESULT_VIEW_BASIC":       2,
+	}
+)
+
+func (x ResultView) Enum() *ResultView {
+	p := new(ResultView)
+	*p = x
+	return p
+}
+
+func (x ResultView) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ResultView) Descriptor() protoreflect.EnumDescriptor {
+	return file_coverage_v1_coverage_service_proto_enumTypes[0].Descriptor()
+}
+
+func (ResultView) Type() protoreflect.EnumType {
+	return &file_coverage_v1_coverage_service_proto_enumTypes[0]
+}
+
+func (x ResultView) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ResultView.Descriptor instead.
+func (ResultView) EnumDescriptor() ([]byte, []int) {
+	return file_coverage_v1_coverage_service_proto_rawDescGZIP(), []int{0}
+}
+
 // ListRulesetsRequest asks for the ruleset catalog.
 type ListRulesetsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -938,7 +997,14 @@ type AuditStreamRequest struct {
 	// ("jilin-2014"). Later messages leave it empty or repeat it.
 	RulesetId string `protobuf:"bytes,1,opt,name=ruleset_id,json=rulesetId,proto3" json:"ruleset_id,omitempty"`
 	// The settlement to audit.
-	Settlement    *Settlement `protobuf:"bytes,2,opt,name=settlement,proto3" json:"settlement,omitempty"`
+	Settlement *Settlement `protobuf:"bytes,2,opt,name=settlement,proto3" json:"settlement,omitempty"`
+	// How much of each result to return, read from the first message; a batch
+	// usually wants RESULT_VIEW_BASIC.
+	View ResultView `protobuf:"varint,4,opt,name=view,proto3,enum=coverage.v1.ResultView" json:"view,omitempty"`
+	// An opaque reference of the client's (for example "towns.csv:17"), echoed
+	// in the result so that results can be matched to inputs without relying
+	// on settlement IDs or stream positions.
+	ClientRef     string `protobuf:"bytes,3,opt,name=client_ref,json=clientRef,proto3" json:"client_ref,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -985,6 +1051,20 @@ func (x *AuditStreamRequest) GetSettlement() *Settlement {
 		return x.Settlement
 	}
 	return nil
+}
+
+func (x *AuditStreamRequest) GetView() ResultView {
+	if x != nil {
+		return x.View
+	}
+	return ResultView_RESULT_VIEW_UNSPECIFIED
+}
+
+func (x *AuditStreamRequest) GetClientRef() string {
+	if x != nil {
+		return x.ClientRef
+	}
+	return ""
 }
 
 // AuditStreamResponse is one result of an audit stream, or its closing summary.
@@ -1080,7 +1160,9 @@ type AuditBatchRequest struct {
 	// Ruleset ID; empty means the default ("jilin-2014").
 	RulesetId string `protobuf:"bytes,1,opt,name=ruleset_id,json=rulesetId,proto3" json:"ruleset_id,omitempty"`
 	// The settlements, at most the server's batch limit.
-	Settlements   []*Settlement `protobuf:"bytes,2,rep,name=settlements,proto3" json:"settlements,omitempty"`
+	Settlements []*Settlement `protobuf:"bytes,2,rep,name=settlements,proto3" json:"settlements,omitempty"`
+	// How much of each result to return.
+	View          ResultView `protobuf:"varint,3,opt,name=view,proto3,enum=coverage.v1.ResultView" json:"view,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1127,6 +1209,13 @@ func (x *AuditBatchRequest) GetSettlements() []*Settlement {
 		return x.Settlements
 	}
 	return nil
+}
+
+func (x *AuditBatchRequest) GetView() ResultView {
+	if x != nil {
+		return x.View
+	}
+	return ResultView_RESULT_VIEW_UNSPECIFIED
 }
 
 // AuditBatchResponse is the result for each settlement and the batch summary.
@@ -1195,7 +1284,10 @@ type AuditItem struct {
 	// The audit, when the settlement could be audited.
 	Audit *AuditResponse `protobuf:"bytes,3,opt,name=audit,proto3" json:"audit,omitempty"`
 	// Why the settlement could not be audited, when it could not.
-	Error         *ItemError `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
+	Error *ItemError `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
+	// The client_ref of the request, on streams; batch clients may also set it
+	// to where the settlement came from when they write results out.
+	ClientRef     string `protobuf:"bytes,5,opt,name=client_ref,json=clientRef,proto3" json:"client_ref,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1256,6 +1348,13 @@ func (x *AuditItem) GetError() *ItemError {
 		return x.Error
 	}
 	return nil
+}
+
+func (x *AuditItem) GetClientRef() string {
+	if x != nil {
+		return x.ClientRef
+	}
+	return ""
 }
 
 // ItemError says why one settlement of a batch was rejected.
@@ -1809,29 +1908,35 @@ const file_coverage_v1_coverage_service_proto_rawDesc = "" +
 	"settlement\"\x89\x01\n" +
 	"\x1cCheckBusStopCoverageResponse\x12/\n" +
 	"\x06result\x18\x01 \x01(\v2\x17.coverage.v1.RuleResultR\x06result\x128\n" +
-	"\bcoverage\x18\x02 \x01(\v2\x1c.coverage.v1.BusStopCoverageR\bcoverage\"l\n" +
+	"\bcoverage\x18\x02 \x01(\v2\x1c.coverage.v1.BusStopCoverageR\bcoverage\"\xb8\x01\n" +
 	"\x12AuditStreamRequest\x12\x1d\n" +
 	"\n" +
 	"ruleset_id\x18\x01 \x01(\tR\trulesetId\x127\n" +
 	"\n" +
 	"settlement\x18\x02 \x01(\v2\x17.coverage.v1.SettlementR\n" +
-	"settlement\"\x86\x01\n" +
+	"settlement\x12+\n" +
+	"\x04view\x18\x04 \x01(\x0e2\x17.coverage.v1.ResultViewR\x04view\x12\x1d\n" +
+	"\n" +
+	"client_ref\x18\x03 \x01(\tR\tclientRef\"\x86\x01\n" +
 	"\x13AuditStreamResponse\x120\n" +
 	"\x06result\x18\x01 \x01(\v2\x16.coverage.v1.AuditItemH\x00R\x06result\x125\n" +
 	"\asummary\x18\x02 \x01(\v2\x19.coverage.v1.BatchSummaryH\x00R\asummaryB\x06\n" +
-	"\x04item\"m\n" +
+	"\x04item\"\x9a\x01\n" +
 	"\x11AuditBatchRequest\x12\x1d\n" +
 	"\n" +
 	"ruleset_id\x18\x01 \x01(\tR\trulesetId\x129\n" +
-	"\vsettlements\x18\x02 \x03(\v2\x17.coverage.v1.SettlementR\vsettlements\"{\n" +
+	"\vsettlements\x18\x02 \x03(\v2\x17.coverage.v1.SettlementR\vsettlements\x12+\n" +
+	"\x04view\x18\x03 \x01(\x0e2\x17.coverage.v1.ResultViewR\x04view\"{\n" +
 	"\x12AuditBatchResponse\x120\n" +
 	"\aresults\x18\x01 \x03(\v2\x16.coverage.v1.AuditItemR\aresults\x123\n" +
-	"\asummary\x18\x02 \x01(\v2\x19.coverage.v1.BatchSummaryR\asummary\"\xa6\x01\n" +
+	"\asummary\x18\x02 \x01(\v2\x19.coverage.v1.BatchSummaryR\asummary\"\xc5\x01\n" +
 	"\tAuditItem\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x03R\x05index\x12#\n" +
 	"\rsettlement_id\x18\x02 \x01(\tR\fsettlementId\x120\n" +
 	"\x05audit\x18\x03 \x01(\v2\x1a.coverage.v1.AuditResponseR\x05audit\x12,\n" +
-	"\x05error\x18\x04 \x01(\v2\x16.coverage.v1.ItemErrorR\x05error\"v\n" +
+	"\x05error\x18\x04 \x01(\v2\x16.coverage.v1.ItemErrorR\x05error\x12\x1d\n" +
+	"\n" +
+	"client_ref\x18\x05 \x01(\tR\tclientRef\"v\n" +
 	"\tItemError\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12;\n" +
@@ -1871,7 +1976,12 @@ const file_coverage_v1_coverage_service_proto_rawDesc = "" +
 	"\tthreshold\x18\a \x01(\x01R\tthreshold\x12\x16\n" +
 	"\x06reason\x18\b \x01(\tR\x06reason\x121\n" +
 	"\bcitation\x18\t \x01(\v2\x15.coverage.v1.CitationR\bcitationB\b\n" +
-	"\x06_share2\x97\t\n" +
+	"\x06_share*V\n" +
+	"\n" +
+	"ResultView\x12\x1b\n" +
+	"\x17RESULT_VIEW_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10RESULT_VIEW_FULL\x10\x01\x12\x15\n" +
+	"\x11RESULT_VIEW_BASIC\x10\x022\x97\t\n" +
 	"\x0fCoverageService\x12i\n" +
 	"\fListRulesets\x12 .coverage.v1.ListRulesetsRequest\x1a!.coverage.v1.ListRulesetsResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/rulesets\x12h\n" +
 	"\n" +
@@ -1898,110 +2008,114 @@ func file_coverage_v1_coverage_service_proto_rawDescGZIP() []byte {
 	return file_coverage_v1_coverage_service_proto_rawDescData
 }
 
+var file_coverage_v1_coverage_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_coverage_v1_coverage_service_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_coverage_v1_coverage_service_proto_goTypes = []any{
-	(*ListRulesetsRequest)(nil),           // 0: coverage.v1.ListRulesetsRequest
-	(*ListRulesetsResponse)(nil),          // 1: coverage.v1.ListRulesetsResponse
-	(*GetRulesetRequest)(nil),             // 2: coverage.v1.GetRulesetRequest
-	(*GetRulesetResponse)(nil),            // 3: coverage.v1.GetRulesetResponse
-	(*AuditRequest)(nil),                  // 4: coverage.v1.AuditRequest
-	(*AuditResponse)(nil),                 // 5: coverage.v1.AuditResponse
-	(*CheckElderlyCareRequest)(nil),       // 6: coverage.v1.CheckElderlyCareRequest
-	(*CheckElderlyCareResponse)(nil),      // 7: coverage.v1.CheckElderlyCareResponse
-	(*CheckHealthFacilitiesRequest)(nil),  // 8: coverage.v1.CheckHealthFacilitiesRequest
-	(*CheckHealthFacilitiesResponse)(nil), // 9: coverage.v1.CheckHealthFacilitiesResponse
-	(*CheckParkingRequest)(nil),           // 10: coverage.v1.CheckParkingRequest
-	(*CheckParkingResponse)(nil),          // 11: coverage.v1.CheckParkingResponse
-	(*CheckTransitRequest)(nil),           // 12: coverage.v1.CheckTransitRequest
-	(*CheckTransitResponse)(nil),          // 13: coverage.v1.CheckTransitResponse
-	(*CheckBusStopCoverageRequest)(nil),   // 14: coverage.v1.CheckBusStopCoverageRequest
-	(*CheckBusStopCoverageResponse)(nil),  // 15: coverage.v1.CheckBusStopCoverageResponse
-	(*AuditStreamRequest)(nil),            // 16: coverage.v1.AuditStreamRequest
-	(*AuditStreamResponse)(nil),           // 17: coverage.v1.AuditStreamResponse
-	(*AuditBatchRequest)(nil),             // 18: coverage.v1.AuditBatchRequest
-	(*AuditBatchResponse)(nil),            // 19: coverage.v1.AuditBatchResponse
-	(*AuditItem)(nil),                     // 20: coverage.v1.AuditItem
-	(*ItemError)(nil),                     // 21: coverage.v1.ItemError
-	(*FieldViolation)(nil),                // 22: coverage.v1.FieldViolation
-	(*BatchSummary)(nil),                  // 23: coverage.v1.BatchSummary
-	(*RuleBatchSummary)(nil),              // 24: coverage.v1.RuleBatchSummary
-	(*FurthestSettlement)(nil),            // 25: coverage.v1.FurthestSettlement
-	(*AggregateResult)(nil),               // 26: coverage.v1.AggregateResult
-	(*Ruleset)(nil),                       // 27: coverage.v1.Ruleset
-	(*Settlement)(nil),                    // 28: coverage.v1.Settlement
-	(*TierAssignment)(nil),                // 29: coverage.v1.TierAssignment
-	(*RuleResult)(nil),                    // 30: coverage.v1.RuleResult
-	(*StatusCounts)(nil),                  // 31: coverage.v1.StatusCounts
-	(*BusStopCoverage)(nil),               // 32: coverage.v1.BusStopCoverage
-	(*FacilityRequirement)(nil),           // 33: coverage.v1.FacilityRequirement
-	(*FleetSummary)(nil),                  // 34: coverage.v1.FleetSummary
-	(Status)(0),                           // 35: coverage.v1.Status
-	(*Citation)(nil),                      // 36: coverage.v1.Citation
+	(ResultView)(0),                       // 0: coverage.v1.ResultView
+	(*ListRulesetsRequest)(nil),           // 1: coverage.v1.ListRulesetsRequest
+	(*ListRulesetsResponse)(nil),          // 2: coverage.v1.ListRulesetsResponse
+	(*GetRulesetRequest)(nil),             // 3: coverage.v1.GetRulesetRequest
+	(*GetRulesetResponse)(nil),            // 4: coverage.v1.GetRulesetResponse
+	(*AuditRequest)(nil),                  // 5: coverage.v1.AuditRequest
+	(*AuditResponse)(nil),                 // 6: coverage.v1.AuditResponse
+	(*CheckElderlyCareRequest)(nil),       // 7: coverage.v1.CheckElderlyCareRequest
+	(*CheckElderlyCareResponse)(nil),      // 8: coverage.v1.CheckElderlyCareResponse
+	(*CheckHealthFacilitiesRequest)(nil),  // 9: coverage.v1.CheckHealthFacilitiesRequest
+	(*CheckHealthFacilitiesResponse)(nil), // 10: coverage.v1.CheckHealthFacilitiesResponse
+	(*CheckParkingRequest)(nil),           // 11: coverage.v1.CheckParkingRequest
+	(*CheckParkingResponse)(nil),          // 12: coverage.v1.CheckParkingResponse
+	(*CheckTransitRequest)(nil),           // 13: coverage.v1.CheckTransitRequest
+	(*CheckTransitResponse)(nil),          // 14: coverage.v1.CheckTransitResponse
+	(*CheckBusStopCoverageRequest)(nil),   // 15: coverage.v1.CheckBusStopCoverageRequest
+	(*CheckBusStopCoverageResponse)(nil),  // 16: coverage.v1.CheckBusStopCoverageResponse
+	(*AuditStreamRequest)(nil),            // 17: coverage.v1.AuditStreamRequest
+	(*AuditStreamResponse)(nil),           // 18: coverage.v1.AuditStreamResponse
+	(*AuditBatchRequest)(nil),             // 19: coverage.v1.AuditBatchRequest
+	(*AuditBatchResponse)(nil),            // 20: coverage.v1.AuditBatchResponse
+	(*AuditItem)(nil),                     // 21: coverage.v1.AuditItem
+	(*ItemError)(nil),                     // 22: coverage.v1.ItemError
+	(*FieldViolation)(nil),                // 23: coverage.v1.FieldViolation
+	(*BatchSummary)(nil),                  // 24: coverage.v1.BatchSummary
+	(*RuleBatchSummary)(nil),              // 25: coverage.v1.RuleBatchSummary
+	(*FurthestSettlement)(nil),            // 26: coverage.v1.FurthestSettlement
+	(*AggregateResult)(nil),               // 27: coverage.v1.AggregateResult
+	(*Ruleset)(nil),                       // 28: coverage.v1.Ruleset
+	(*Settlement)(nil),                    // 29: coverage.v1.Settlement
+	(*TierAssignment)(nil),                // 30: coverage.v1.TierAssignment
+	(*RuleResult)(nil),                    // 31: coverage.v1.RuleResult
+	(*StatusCounts)(nil),                  // 32: coverage.v1.StatusCounts
+	(*BusStopCoverage)(nil),               // 33: coverage.v1.BusStopCoverage
+	(*FacilityRequirement)(nil),           // 34: coverage.v1.FacilityRequirement
+	(*FleetSummary)(nil),                  // 35: coverage.v1.FleetSummary
+	(Status)(0),                           // 36: coverage.v1.Status
+	(*Citation)(nil),                      // 37: coverage.v1.Citation
 }
 var file_coverage_v1_coverage_service_proto_depIdxs = []int32{
-	27, // 0: coverage.v1.ListRulesetsResponse.rulesets:type_name -> coverage.v1.Ruleset
-	27, // 1: coverage.v1.GetRulesetResponse.ruleset:type_name -> coverage.v1.Ruleset
-	28, // 2: coverage.v1.AuditRequest.settlement:type_name -> coverage.v1.Settlement
-	29, // 3: coverage.v1.AuditResponse.tier:type_name -> coverage.v1.TierAssignment
-	30, // 4: coverage.v1.AuditResponse.results:type_name -> coverage.v1.RuleResult
-	31, // 5: coverage.v1.AuditResponse.counts:type_name -> coverage.v1.StatusCounts
-	32, // 6: coverage.v1.AuditResponse.bus_stop_coverage:type_name -> coverage.v1.BusStopCoverage
-	28, // 7: coverage.v1.CheckElderlyCareRequest.settlement:type_name -> coverage.v1.Settlement
-	30, // 8: coverage.v1.CheckElderlyCareResponse.result:type_name -> coverage.v1.RuleResult
-	30, // 9: coverage.v1.CheckElderlyCareResponse.other_results:type_name -> coverage.v1.RuleResult
-	28, // 10: coverage.v1.CheckHealthFacilitiesRequest.settlement:type_name -> coverage.v1.Settlement
-	30, // 11: coverage.v1.CheckHealthFacilitiesResponse.results:type_name -> coverage.v1.RuleResult
-	33, // 12: coverage.v1.CheckHealthFacilitiesResponse.requirements:type_name -> coverage.v1.FacilityRequirement
-	28, // 13: coverage.v1.CheckParkingRequest.settlement:type_name -> coverage.v1.Settlement
-	30, // 14: coverage.v1.CheckParkingResponse.result:type_name -> coverage.v1.RuleResult
-	30, // 15: coverage.v1.CheckParkingResponse.other_results:type_name -> coverage.v1.RuleResult
-	28, // 16: coverage.v1.CheckTransitRequest.settlement:type_name -> coverage.v1.Settlement
-	30, // 17: coverage.v1.CheckTransitResponse.results:type_name -> coverage.v1.RuleResult
-	29, // 18: coverage.v1.CheckTransitResponse.tier:type_name -> coverage.v1.TierAssignment
-	34, // 19: coverage.v1.CheckTransitResponse.fleet:type_name -> coverage.v1.FleetSummary
-	28, // 20: coverage.v1.CheckBusStopCoverageRequest.settlement:type_name -> coverage.v1.Settlement
-	30, // 21: coverage.v1.CheckBusStopCoverageResponse.result:type_name -> coverage.v1.RuleResult
-	32, // 22: coverage.v1.CheckBusStopCoverageResponse.coverage:type_name -> coverage.v1.BusStopCoverage
-	28, // 23: coverage.v1.AuditStreamRequest.settlement:type_name -> coverage.v1.Settlement
-	20, // 24: coverage.v1.AuditStreamResponse.result:type_name -> coverage.v1.AuditItem
-	23, // 25: coverage.v1.AuditStreamResponse.summary:type_name -> coverage.v1.BatchSummary
-	28, // 26: coverage.v1.AuditBatchRequest.settlements:type_name -> coverage.v1.Settlement
-	20, // 27: coverage.v1.AuditBatchResponse.results:type_name -> coverage.v1.AuditItem
-	23, // 28: coverage.v1.AuditBatchResponse.summary:type_name -> coverage.v1.BatchSummary
-	5,  // 29: coverage.v1.AuditItem.audit:type_name -> coverage.v1.AuditResponse
-	21, // 30: coverage.v1.AuditItem.error:type_name -> coverage.v1.ItemError
-	22, // 31: coverage.v1.ItemError.violations:type_name -> coverage.v1.FieldViolation
-	24, // 32: coverage.v1.BatchSummary.rules:type_name -> coverage.v1.RuleBatchSummary
-	26, // 33: coverage.v1.BatchSummary.aggregates:type_name -> coverage.v1.AggregateResult
-	31, // 34: coverage.v1.RuleBatchSummary.counts:type_name -> coverage.v1.StatusCounts
-	25, // 35: coverage.v1.RuleBatchSummary.furthest:type_name -> coverage.v1.FurthestSettlement
-	35, // 36: coverage.v1.AggregateResult.status:type_name -> coverage.v1.Status
-	36, // 37: coverage.v1.AggregateResult.citation:type_name -> coverage.v1.Citation
-	0,  // 38: coverage.v1.CoverageService.ListRulesets:input_type -> coverage.v1.ListRulesetsRequest
-	2,  // 39: coverage.v1.CoverageService.GetRuleset:input_type -> coverage.v1.GetRulesetRequest
-	4,  // 40: coverage.v1.CoverageService.Audit:input_type -> coverage.v1.AuditRequest
-	6,  // 41: coverage.v1.CoverageService.CheckElderlyCare:input_type -> coverage.v1.CheckElderlyCareRequest
-	8,  // 42: coverage.v1.CoverageService.CheckHealthFacilities:input_type -> coverage.v1.CheckHealthFacilitiesRequest
-	10, // 43: coverage.v1.CoverageService.CheckParking:input_type -> coverage.v1.CheckParkingRequest
-	12, // 44: coverage.v1.CoverageService.CheckTransit:input_type -> coverage.v1.CheckTransitRequest
-	16, // 45: coverage.v1.CoverageService.AuditStream:input_type -> coverage.v1.AuditStreamRequest
-	18, // 46: coverage.v1.CoverageService.AuditBatch:input_type -> coverage.v1.AuditBatchRequest
-	14, // 47: coverage.v1.CoverageService.CheckBusStopCoverage:input_type -> coverage.v1.CheckBusStopCoverageRequest
-	1,  // 48: coverage.v1.CoverageService.ListRulesets:output_type -> coverage.v1.ListRulesetsResponse
-	3,  // 49: coverage.v1.CoverageService.GetRuleset:output_type -> coverage.v1.GetRulesetResponse
-	5,  // 50: coverage.v1.CoverageService.Audit:output_type -> coverage.v1.AuditResponse
-	7,  // 51: coverage.v1.CoverageService.CheckElderlyCare:output_type -> coverage.v1.CheckElderlyCareResponse
-	9,  // 52: coverage.v1.CoverageService.CheckHealthFacilities:output_type -> coverage.v1.CheckHealthFacilitiesResponse
-	11, // 53: coverage.v1.CoverageService.CheckParking:output_type -> coverage.v1.CheckParkingResponse
-	13, // 54: coverage.v1.CoverageService.CheckTransit:output_type -> coverage.v1.CheckTransitResponse
-	17, // 55: coverage.v1.CoverageService.AuditStream:output_type -> coverage.v1.AuditStreamResponse
-	19, // 56: coverage.v1.CoverageService.AuditBatch:output_type -> coverage.v1.AuditBatchResponse
-	15, // 57: coverage.v1.CoverageService.CheckBusStopCoverage:output_type -> coverage.v1.CheckBusStopCoverageResponse
-	48, // [48:58] is the sub-list for method output_type
-	38, // [38:48] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	28, // 0: coverage.v1.ListRulesetsResponse.rulesets:type_name -> coverage.v1.Ruleset
+	28, // 1: coverage.v1.GetRulesetResponse.ruleset:type_name -> coverage.v1.Ruleset
+	29, // 2: coverage.v1.AuditRequest.settlement:type_name -> coverage.v1.Settlement
+	30, // 3: coverage.v1.AuditResponse.tier:type_name -> coverage.v1.TierAssignment
+	31, // 4: coverage.v1.AuditResponse.results:type_name -> coverage.v1.RuleResult
+	32, // 5: coverage.v1.AuditResponse.counts:type_name -> coverage.v1.StatusCounts
+	33, // 6: coverage.v1.AuditResponse.bus_stop_coverage:type_name -> coverage.v1.BusStopCoverage
+	29, // 7: coverage.v1.CheckElderlyCareRequest.settlement:type_name -> coverage.v1.Settlement
+	31, // 8: coverage.v1.CheckElderlyCareResponse.result:type_name -> coverage.v1.RuleResult
+	31, // 9: coverage.v1.CheckElderlyCareResponse.other_results:type_name -> coverage.v1.RuleResult
+	29, // 10: coverage.v1.CheckHealthFacilitiesRequest.settlement:type_name -> coverage.v1.Settlement
+	31, // 11: coverage.v1.CheckHealthFacilitiesResponse.results:type_name -> coverage.v1.RuleResult
+	34, // 12: coverage.v1.CheckHealthFacilitiesResponse.requirements:type_name -> coverage.v1.FacilityRequirement
+	29, // 13: coverage.v1.CheckParkingRequest.settlement:type_name -> coverage.v1.Settlement
+	31, // 14: coverage.v1.CheckParkingResponse.result:type_name -> coverage.v1.RuleResult
+	31, // 15: coverage.v1.CheckParkingResponse.other_results:type_name -> coverage.v1.RuleResult
+	29, // 16: coverage.v1.CheckTransitRequest.settlement:type_name -> coverage.v1.Settlement
+	31, // 17: coverage.v1.CheckTransitResponse.results:type_name -> coverage.v1.RuleResult
+	30, // 18: coverage.v1.CheckTransitResponse.tier:type_name -> coverage.v1.TierAssignment
+	35, // 19: coverage.v1.CheckTransitResponse.fleet:type_name -> coverage.v1.FleetSummary
+	29, // 20: coverage.v1.CheckBusStopCoverageRequest.settlement:type_name -> coverage.v1.Settlement
+	31, // 21: coverage.v1.CheckBusStopCoverageResponse.result:type_name -> coverage.v1.RuleResult
+	33, // 22: coverage.v1.CheckBusStopCoverageResponse.coverage:type_name -> coverage.v1.BusStopCoverage
+	29, // 23: coverage.v1.AuditStreamRequest.settlement:type_name -> coverage.v1.Settlement
+	0,  // 24: coverage.v1.AuditStreamRequest.view:type_name -> coverage.v1.ResultView
+	21, // 25: coverage.v1.AuditStreamResponse.result:type_name -> coverage.v1.AuditItem
+	24, // 26: coverage.v1.AuditStreamResponse.summary:type_name -> coverage.v1.BatchSummary
+	29, // 27: coverage.v1.AuditBatchRequest.settlements:type_name -> coverage.v1.Settlement
+	0,  // 28: coverage.v1.AuditBatchRequest.view:type_name -> coverage.v1.ResultView
+	21, // 29: coverage.v1.AuditBatchResponse.results:type_name -> coverage.v1.AuditItem
+	24, // 30: coverage.v1.AuditBatchResponse.summary:type_name -> coverage.v1.BatchSummary
+	6,  // 31: coverage.v1.AuditItem.audit:type_name -> coverage.v1.AuditResponse
+	22, // 32: coverage.v1.AuditItem.error:type_name -> coverage.v1.ItemError
+	23, // 33: coverage.v1.ItemError.violations:type_name -> coverage.v1.FieldViolation
+	25, // 34: coverage.v1.BatchSummary.rules:type_name -> coverage.v1.RuleBatchSummary
+	27, // 35: coverage.v1.BatchSummary.aggregates:type_name -> coverage.v1.AggregateResult
+	32, // 36: coverage.v1.RuleBatchSummary.counts:type_name -> coverage.v1.StatusCounts
+	26, // 37: coverage.v1.RuleBatchSummary.furthest:type_name -> coverage.v1.FurthestSettlement
+	36, // 38: coverage.v1.AggregateResult.status:type_name -> coverage.v1.Status
+	37, // 39: coverage.v1.AggregateResult.citation:type_name -> coverage.v1.Citation
+	1,  // 40: coverage.v1.CoverageService.ListRulesets:input_type -> coverage.v1.ListRulesetsRequest
+	3,  // 41: coverage.v1.CoverageService.GetRuleset:input_type -> coverage.v1.GetRulesetRequest
+	5,  // 42: coverage.v1.CoverageService.Audit:input_type -> coverage.v1.AuditRequest
+	7,  // 43: coverage.v1.CoverageService.CheckElderlyCare:input_type -> coverage.v1.CheckElderlyCareRequest
+	9,  // 44: coverage.v1.CoverageService.CheckHealthFacilities:input_type -> coverage.v1.CheckHealthFacilitiesRequest
+	11, // 45: coverage.v1.CoverageService.CheckParking:input_type -> coverage.v1.CheckParkingRequest
+	13, // 46: coverage.v1.CoverageService.CheckTransit:input_type -> coverage.v1.CheckTransitRequest
+	17, // 47: coverage.v1.CoverageService.AuditStream:input_type -> coverage.v1.AuditStreamRequest
+	19, // 48: coverage.v1.CoverageService.AuditBatch:input_type -> coverage.v1.AuditBatchRequest
+	15, // 49: coverage.v1.CoverageService.CheckBusStopCoverage:input_type -> coverage.v1.CheckBusStopCoverageRequest
+	2,  // 50: coverage.v1.CoverageService.ListRulesets:output_type -> coverage.v1.ListRulesetsResponse
+	4,  // 51: coverage.v1.CoverageService.GetRuleset:output_type -> coverage.v1.GetRulesetResponse
+	6,  // 52: coverage.v1.CoverageService.Audit:output_type -> coverage.v1.AuditResponse
+	8,  // 53: coverage.v1.CoverageService.CheckElderlyCare:output_type -> coverage.v1.CheckElderlyCareResponse
+	10, // 54: coverage.v1.CoverageService.CheckHealthFacilities:output_type -> coverage.v1.CheckHealthFacilitiesResponse
+	12, // 55: coverage.v1.CoverageService.CheckParking:output_type -> coverage.v1.CheckParkingResponse
+	14, // 56: coverage.v1.CoverageService.CheckTransit:output_type -> coverage.v1.CheckTransitResponse
+	18, // 57: coverage.v1.CoverageService.AuditStream:output_type -> coverage.v1.AuditStreamResponse
+	20, // 58: coverage.v1.CoverageService.AuditBatch:output_type -> coverage.v1.AuditBatchResponse
+	16, // 59: coverage.v1.CoverageService.CheckBusStopCoverage:output_type -> coverage.v1.CheckBusStopCoverageResponse
+	50, // [50:60] is the sub-list for method output_type
+	40, // [40:50] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_coverage_v1_coverage_service_proto_init() }
@@ -2022,13 +2136,14 @@ func file_coverage_v1_coverage_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_coverage_v1_coverage_service_proto_rawDesc), len(file_coverage_v1_coverage_service_proto_rawDesc)),
-			NumEnums:      0,
+			NumEnums:      1,
 			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_coverage_v1_coverage_service_proto_goTypes,
 		DependencyIndexes: file_coverage_v1_coverage_service_proto_depIdxs,
+		EnumInfos:         file_coverage_v1_coverage_service_proto_enumTypes,
 		MessageInfos:      file_coverage_v1_coverage_service_proto_msgTypes,
 	}.Build()
 	File_coverage_v1_coverage_service_proto = out.File
