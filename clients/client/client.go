@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -13,6 +14,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/resolver"
+	"google.golang.org/grpc/resolver/manual"
 	"google.golang.org/grpc/status"
 
 	coveragev1 "github.com/civic-standards/coverage/proto/coverage/v1"
@@ -51,9 +55,12 @@ func WithDialOptions(opts ...grpc.DialOption) Option {
 	return func(o *options) { o.dialOpts = append(o.dialOpts, opts...) }
 }
 
-// retryPolicy retries every method of the service on UNAVAILABLE: all of them
-// are read-only evaluations, so a repeat cannot change anything.
-const retryPolicy = `{
+// serviceConfig spreads calls over every address the target resolves to
+// (round_robin: each new call or stream goes to the next ready server), and
+// retries every method of the service on UNAVAILABLE: all of them are
+// read-only evaluations, so a repeat cannot change anything.
+const serviceConfig = `{
+  "loadBalancingConfig": [{"round_robin": {}}],
   "methodConfig": [{
     "name": [{"service": "coverage.v1.CoverageService"}],
     "retryPolicy": {
@@ -72,9 +79,12 @@ type Client struct {
 	conn *grpc.ClientConn
 }
 
-// Dial connects to target ("host:port", or any gRPC target such as
-// "dns:///coverage.example:50051"). The connection is made lazily, on the
-// first call.
+// Dial connects to target: "host:port"; a comma-separated list of them
+// ("10.0.0.1:50051,10.0.0.2:50051"); or any gRPC target such as
+// "dns:///coverage-grpc.planning.svc.cluster.local:50051", whose every
+// address is used. Calls and streams are spread over the servers round-robin,
+// and a server that fails is left out until it is back. The connection is
+// made lazily, on the first call.
 func Dial(target string, opts ...Option) (*Client, error) {
 	o := options{timeout: DefaultTimeout}
 	for _, opt := range opts {
@@ -86,7 +96,10 @@ func Dial(target string, opts ...Option) (*Client, error) {
 	}
 	dial := []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
-		grpc.WithDefaultServiceConfig(retryPolicy),
+		grpc.WithDefaultServiceConfig(serviceConfig),
+		// A server that vanishes without closing its connections (a lost
+		// node) is noticed within about 40 s rather than never.
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		// Large cities (a million stops) exceed gRPC's default 4 MiB.
 		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(MaxMessageBytes), grpc.MaxCallRecvMsgSize(MaxMessageBytes)),
 	}
@@ -99,7 +112,17 @@ func Dial(target string, opts ...Option) (*Client, error) {
 	if o.timeout > 0 {
 		dial = append(dial, grpc.WithChainUnaryInterceptor(defaultDeadline(o.timeout)))
 	}
-	dial = append(dial, grpc.WithChainUnaryInterceptor(typedErrors))
+	dial = append(dial, grpc.WithChainUnaryInterceptor(typedErrors), grpc.WithChainStreamInterceptor(typedStreamErrors))
+	if addrs := addressList(target); addrs != nil {
+		r := manual.NewBuilderWithScheme("coverage-list")
+		state := resolver.State{}
+		for _, a := range addrs {
+			state.Addresses = append(state.Addresses, resolver.Address{Addr: a})
+		}
+		r.InitialState(state)
+		dial = append(dial, grpc.WithResolvers(r))
+		target = r.Scheme() + ":///" + strings.Join(addrs, ",")
+	}
 	conn, err := grpc.NewClient(target, append(dial, o.dialOpts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("client: %w", err)
@@ -133,8 +156,43 @@ func defaultDeadline(d time.Duration) grpc.UnaryClientInterceptor {
 	}
 }
 
+// addressList splits a comma-separated list of addresses, or returns nil for
+// any other target.
+func addressList(target string) []string {
+	if !strings.Contains(target, ",") || strings.Contains(target, "://") {
+		return nil
+	}
+	var addrs []string
+	for _, a := range strings.Split(target, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			addrs = append(addrs, a)
+		}
+	}
+	return addrs
+}
+
 func typedErrors(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 	return fromStatus(invoker(ctx, method, req, reply, cc, opts...))
+}
+
+func typedStreamErrors(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	s, err := streamer(ctx, desc, cc, method, opts...)
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	return typedStream{s}, nil
+}
+
+// typedStream gives stream errors the same type as unary ones, leaving io.EOF
+// (the end of a stream, not a failure) as it is.
+type typedStream struct{ grpc.ClientStream }
+
+func (s typedStream) RecvMsg(m any) error {
+	err := s.ClientStream.RecvMsg(m)
+	if err == nil || errors.Is(err, io.EOF) {
+		return err
+	}
+	return fromStatus(err)
 }
 
 // FieldViolation is one bad field of a request, as the server named it.

@@ -13,6 +13,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -392,5 +393,66 @@ func TestClose(t *testing.T) {
 	_, err = c.ListRulesets(callCtx(t), &coveragev1.ListRulesetsRequest{})
 	if status.Code(err) != codes.Canceled {
 		t.Errorf("call after Close = %v, want Canceled", err)
+	}
+}
+
+// TestAddressListRoundRobin: a comma-separated target spreads calls over
+// every server, and calls go on when one of them stops.
+func TestAddressListRoundRobin(t *testing.T) {
+	var counts [3]atomic.Int64
+	var addrs []string
+	stops := make([]func(), 3)
+	for i := range counts {
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := grpc.NewServer(grpc.UnknownServiceHandler(func(_ any, stream grpc.ServerStream) error {
+			counts[i].Add(1)
+			return answer(stream, "jilin-2014")
+		}))
+		done := make(chan struct{})
+		go func() { defer close(done); _ = s.Serve(lis) }()
+		stops[i] = sync.OnceFunc(func() { s.Stop(); <-done })
+		t.Cleanup(stops[i])
+		addrs = append(addrs, lis.Addr().String())
+	}
+	c := dial(t, strings.Join(addrs, ", "))
+	for range 60 {
+		if _, err := c.ListRulesets(callCtx(t), &coveragev1.ListRulesetsRequest{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range counts {
+		if n := counts[i].Load(); n == 0 {
+			t.Errorf("server %d got no call of 60 (counts %d %d %d)", i, counts[0].Load(), counts[1].Load(), counts[2].Load())
+		}
+	}
+	stops[1]()
+	before := counts[0].Load() + counts[2].Load()
+	for range 20 {
+		if _, err := c.ListRulesets(callCtx(t), &coveragev1.ListRulesetsRequest{}); err != nil {
+			t.Fatalf("a call after one server of three stopped: %v", err)
+		}
+	}
+	if got := counts[0].Load() + counts[2].Load() - before; got < 20 {
+		t.Errorf("the two live servers answered %d of 20 calls", got)
+	}
+}
+
+// TestStreamErrorsTyped: a stream's failure is a *client.Error like a unary one.
+func TestStreamErrorsTyped(t *testing.T) {
+	addr := startFake(t, nil, func(_ any, stream grpc.ServerStream) error {
+		return status.Error(codes.PermissionDenied, "not for you")
+	})
+	c := dial(t, addr)
+	stream, err := c.AuditStream(callCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = stream.Recv()
+	var ce *client.Error
+	if !errors.As(err, &ce) || ce.Code != codes.PermissionDenied || status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("Recv error %T %v, want a *client.Error with PERMISSION_DENIED", err, err)
 	}
 }
