@@ -25,7 +25,7 @@ const (
 	ExitOK          = 0
 	ExitFailure     = 1 // the server was unreachable or failed
 	ExitUsage       = 2 // bad flags or arguments
-	ExitInvalidData = 3 // the server rejected the input as invalid
+	ExitInvalidData = 3 // the server rejected the input as invalid; for audit, some records were rejected
 )
 
 type globals struct {
@@ -50,7 +50,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(rulesetsCmd(g), checkCmd(g))
+	root.AddCommand(rulesetsCmd(g), checkCmd(g), auditCmd(g), samplesCmd())
 	// Every flag and argument error is a usage error (exit 2), whatever cobra's wording.
 	usage := func(_ *cobra.Command, err error) error { return fmt.Errorf("%w: %v", errUsage, err) }
 	root.SetFlagErrorFunc(usage)
@@ -75,6 +75,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fmt.Fprintln(stderr, "coverage:", err)
 	var ce *client.Error
 	switch {
+	case errors.Is(err, errInterrupted):
+		return ExitInterrupted
+	case errors.Is(err, errRejects):
+		return ExitInvalidData
 	case errors.As(err, &ce) && ce.IsInvalid():
 		for _, v := range ce.Violations {
 			fmt.Fprintf(stderr, "  %s: %s\n", v.Field, v.Reason)
