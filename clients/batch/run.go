@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -341,9 +343,12 @@ func fetchRuleset(ctx context.Context, c *client.Client, id string) (*coveragev1
 // (rejected or already done) or to the streams (to audit).
 func (r *runner) read(ctx context.Context, inputs []Input, geo *Geometry, done map[string][]string) {
 	defer r.finishReading()
-	seen := map[string]string{} // settlement ID → where it was first read
+	// Settlement ID → where it was first read, as input index and line: this
+	// map is the one part of a run's memory that grows with the batch, so it
+	// holds two numbers rather than the source text.
+	seen := map[string]firstRead{}
 	var seq int64
-	for _, in := range inputs {
+	for inputIndex, in := range inputs {
 		// A file that cannot be read (further) is one line of the rejects
 		// file, and the other files are still audited.
 		fileError := func(err error, consequence string) bool {
@@ -394,10 +399,10 @@ func (r *runner) read(ctx context.Context, inputs []Input, geo *Geometry, done m
 			default:
 				id := rec.Settlement.GetId()
 				if first, dup := seen[id]; dup {
-					o.rejects = []string{fmt.Sprintf("%s: %s: id: duplicate settlement ID (first at %s)", rec.Source, id, first)}
+					o.rejects = []string{fmt.Sprintf("%s: %s: id: duplicate settlement ID (first at %s:%d)", rec.Source, id, inputs[first.input].Path, first.line)}
 					break
 				}
-				seen[id] = rec.Source
+				seen[id] = firstRead{input: int32(inputIndex), line: lineOf(rec.Source)}
 				if prior, ok := done[id]; ok {
 					o.resumed = true
 					o.rejects = prior
@@ -423,6 +428,14 @@ func (r *runner) read(ctx context.Context, inputs []Input, geo *Geometry, done m
 		}
 		rd.Close()
 	}
+}
+
+type firstRead struct{ input, line int32 }
+
+// lineOf is the line of a "path:line" source.
+func lineOf(source string) int32 {
+	n, _ := strconv.ParseInt(source[strings.LastIndexByte(source, ':')+1:], 10, 32)
+	return int32(n)
 }
 
 func (r *runner) finishReading() {
