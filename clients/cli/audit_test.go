@@ -388,3 +388,17 @@ func TestAuditFullView(t *testing.T) {
 	}
 	run(t, "", "--server", addr, "audit", "--in", in, "--out", filepath.Join(dir, "x.jsonl"), "--view", "most").want(t, ExitUsage)
 }
+
+// TestAuditProgressBar: the bar (chosen on a terminal, or with --progress
+// bar) shows done/total and the rate.
+func TestAuditProgressBar(t *testing.T) {
+	addr := startServer(t)
+	out := filepath.Join(t.TempDir(), "o.jsonl")
+	r := runLong(t, "--server", addr, "audit", "--in", writeTowns(t, 300), "--out", out, "--progress", "bar")
+	r.want(t, ExitOK)
+	for _, want := range []string{"auditing", "100%", "300/300", "settlements/s"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("the progress bar lacks %q:\n%q", want, r.stderr)
+		}
+	}
+}
