@@ -152,6 +152,7 @@ type runner struct {
 	allDone     chan struct{}
 
 	lastAnswer atomic.Int64 // unix nanoseconds of the last result received
+	lastWarn   atomic.Int64 // unix nanoseconds of the last warning
 	resent     atomic.Int64
 
 	fatalOnce sync.Once
@@ -536,7 +537,7 @@ func (r *runner) work(ctx context.Context) {
 			r.fail(&UnreachableError{Err: fmt.Errorf("no server answered for %s: %w", since.Round(time.Second), err)})
 			return
 		}
-		if r.cfg.Warn != nil {
+		if r.cfg.Warn != nil && r.shouldWarn() {
 			r.cfg.Warn(fmt.Sprintf("stream lost (%v); resending its settlements", err))
 		}
 		select {
@@ -546,6 +547,13 @@ func (r *runner) work(ctx context.Context) {
 		}
 		backoff = min(2*backoff, 2*time.Second)
 	}
+}
+
+// shouldWarn lets one warning through every few seconds: while the servers
+// are down, every stream fails every couple of seconds, and one line says it.
+func (r *runner) shouldWarn() bool {
+	now, last := time.Now().UnixNano(), r.lastWarn.Load()
+	return now-last >= int64(5*time.Second) && r.lastWarn.CompareAndSwap(last, now)
 }
 
 // retryable tells a lost server (try another) from a refusal that any server

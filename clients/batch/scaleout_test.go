@@ -41,7 +41,11 @@ func serve() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	srv, err := server.New(server.Config{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Catalog: catalog})
+	addr := os.Getenv(serveEnv + "_ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	srv, err := server.New(server.Config{GRPCAddr: addr, HTTPAddr: "127.0.0.1:0", Catalog: catalog})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -53,12 +57,15 @@ func serve() {
 	}
 }
 
-// startProcess runs a server in a child process and returns its address and
-// the process.
-func startProcess(t *testing.T) (string, *os.Process) {
+// startProcess runs a server in a child process, on addr if given, and
+// returns its address and the process.
+func startProcess(t *testing.T, addr ...string) (string, *os.Process) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), serveEnv+"=1")
+	if len(addr) > 0 {
+		cmd.Env = append(cmd.Env, serveEnv+"_ADDR="+addr[0])
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -174,4 +181,60 @@ func TestScaleOutSurvivesAKilledServer(t *testing.T) {
 		t.Errorf("resent %d settlements after %d warnings; the kill was not noticed mid-batch", report.Resent, len(warnings))
 	}
 	t.Logf("%d settlements over 3 servers, one killed: %d resent, %s", n, report.Resent, report.Elapsed)
+}
+
+// TestServerRestart: the only server dies mid-batch and comes back on the
+// same address a second later; the run waits for it and finishes, with every
+// settlement once.
+func TestServerRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts server processes")
+	}
+	addr, first := startProcess(t)
+	dir := t.TempDir()
+	const n = 2000
+	var settlements []*coveragev1.Settlement
+	for i := range n {
+		settlements = append(settlements, town(i))
+	}
+	path := filepath.Join(dir, "towns.jsonl")
+	writeJSONL(t, path, settlements, nil)
+	out, err := batch.OpenOutput(filepath.Join(dir, "out.jsonl"), batch.OutputJSONL, batch.CreateNew)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	restarted := make(chan struct{})
+	report, err := batch.Run(t.Context(), batch.Config{
+		Client: dial(t, addr), Streams: 2, Window: 8, GiveUpAfter: 30 * time.Second,
+		Progress: func(p batch.Progress) {
+			if p.Done >= n/2 {
+				once.Do(func() {
+					_ = first.Signal(syscall.SIGKILL)
+					go func() {
+						defer close(restarted)
+						time.Sleep(time.Second)
+						startProcess(t, addr)
+					}()
+				})
+			}
+		},
+	}, []batch.Input{{Path: path, Format: batch.FormatJSONL}}, nil, out, &strings.Builder{})
+	<-restarted
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Close()
+	items := readItems(t, filepath.Join(dir, "out.jsonl"))
+	if len(items) != n {
+		t.Fatalf("%d results for %d settlements", len(items), n)
+	}
+	for i, item := range items {
+		if item.GetSettlementId() != settlements[i].GetId() || (item.GetAudit() == nil) == (item.GetError() == nil) {
+			t.Fatalf("result %d: %s, audit %v, error %v", i, item.GetSettlementId(), item.GetAudit() != nil, item.GetError())
+		}
+	}
+	if report.Resent == 0 {
+		t.Error("nothing was re-sent; the server was not restarted mid-batch")
+	}
 }
