@@ -87,6 +87,10 @@ func datumOf(c CoordinateSystem) geo.Datum {
 	return geo.WGS84
 }
 
+// cancelCheckEvery is how many positions are prepared between checks for
+// cancellation: a few milliseconds of work.
+const cancelCheckEvery = 16384
+
 // MeasureStopCoverage measures the share of the settlement's central area
 // within radius metres of its bus stops. Geometry errors are CodeInvalid and
 // name the field, the ring and the problem.
@@ -98,7 +102,7 @@ func MeasureStopCoverage(ctx context.Context, s *Settlement, radius float64) (*S
 	if err != nil {
 		return nil, err
 	}
-	stops, err := prepareStops(s.BusStops, area.proj)
+	stops, err := prepareStops(ctx, s.BusStops, area.proj)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +157,7 @@ func validateGeometry(s *Settlement) error {
 		proj = geo.NewLAEA(0, 0, 0, 0) // positions are checked, not measured
 	}
 	if s.BusStops != nil {
-		if _, err := prepareStops(s.BusStops, proj); err != nil {
+		if _, err := prepareStops(context.Background(), s.BusStops, proj); err != nil {
 			return err
 		}
 	}
@@ -280,12 +284,12 @@ func prepareArea(g *Geometry) (*preparedArea, error) {
 	return &preparedArea{region: region, proj: proj}, nil
 }
 
-func prepareStops(g *Geometry, proj *geo.LAEA) ([]geometry.Point, error) {
+func prepareStops(ctx context.Context, g *Geometry, proj *geo.LAEA) ([]geometry.Point, error) {
 	field := FieldBusStops
 	if g.Points != nil {
 		field = FieldBusStopPositions
 	}
-	points, paths, err := g.points()
+	points, path, err := g.points()
 	if err != nil {
 		return nil, geoError(field, err)
 	}
@@ -293,8 +297,13 @@ func prepareStops(g *Geometry, proj *geo.LAEA) ([]geometry.Point, error) {
 	var v violations
 	stops := make([]geometry.Point, 0, len(points))
 	for k, p := range points {
+		if k%cancelCheckEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
 		if msg := geo.CheckPosition(p); msg != "" {
-			v.add(field+paths[k], "%s", msg)
+			v.add(field+path(k), "%s", msg)
 			continue
 		}
 		lon, lat := datum.ToWGS84(p[0], p[1])
@@ -406,17 +415,13 @@ func (g *Geometry) polygons() ([]geo.PolygonLL, []string, error) {
 	return geo.DecodeArea(g.GeoJSON)
 }
 
-func (g *Geometry) points() ([]geo.LonLat, []string, error) {
+// points returns the positions and, for error messages, a function naming
+// the path of each: made only for the few positions that are wrong, since a
+// city's million stops would otherwise cost a million strings.
+func (g *Geometry) points() ([]geo.LonLat, func(int) string, error) {
 	if g.Points != nil {
-		paths := make([]string, len(g.Points))
-		for i := range paths {
-			paths[i] = fmt.Sprintf(".positions[%d]", i)
-		}
-		return g.Points, paths, nil
+		return g.Points, func(i int) string { return fmt.Sprintf(".positions[%d]", i) }, nil
 	}
 	pts, paths, err := geo.DecodePoints(g.GeoJSON)
-	for i := range paths {
-		paths[i] = "." + paths[i]
-	}
-	return pts, paths, err
+	return pts, func(i int) string { return "." + paths[i] }, err
 }

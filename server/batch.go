@@ -93,18 +93,29 @@ func (s *Service) AuditBatch(ctx context.Context, req *coveragev1.AuditBatchRequ
 // own error and the batch goes on; only a failure of the request itself
 // (cancellation, an internal fault) is returned.
 func (s *Service) auditItem(ctx context.Context, rs *coverage.Ruleset, sum *coverage.BatchSummary, index int64, p *coveragev1.Settlement) (*coveragev1.AuditItem, error) {
-	settlement, err := settlementFromProto(p)
+	itemCtx := ctx
+	if s.itemTimeout > 0 {
+		var cancel context.CancelFunc
+		itemCtx, cancel = context.WithTimeout(ctx, s.itemTimeout)
+		defer cancel()
+	}
+	a, err := s.audit(itemCtx, rs, p)
 	if err == nil {
-		var a *coverage.Audit
-		if a, err = rs.EvaluateContext(ctx, settlement); err == nil {
-			sum.Add(a)
-			return &coveragev1.AuditItem{Index: index, SettlementId: p.GetId(), Audit: auditToProto(a)}, nil
-		}
+		sum.Add(a)
+		return &coveragev1.AuditItem{Index: index, SettlementId: p.GetId(), Audit: auditToProto(a)}, nil
 	}
 	var e *coverage.Error
 	if errors.As(err, &e) && e.Code == coverage.CodeInvalid {
 		sum.AddRejected()
 		return rejected(index, p, e), nil
+	}
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		// This settlement ran out of its own time; the batch goes on.
+		sum.AddRejected()
+		return &coveragev1.AuditItem{Index: index, SettlementId: p.GetId(), Error: &coveragev1.ItemError{
+			Code:    "DEADLINE_EXCEEDED",
+			Message: fmt.Sprintf("auditing this settlement took longer than the server's limit of %s per settlement", s.itemTimeout),
+		}}, nil
 	}
 	return nil, toStatus(err)
 }

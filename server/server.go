@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
@@ -15,6 +16,7 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/selector"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/rs/cors"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -23,6 +25,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/civic-standards/coverage/coverage"
@@ -49,6 +52,24 @@ type Config struct {
 	// MaxBatch bounds the settlements of one AuditBatch request (default
 	// DefaultMaxBatch); streams have no such bound.
 	MaxBatch int
+	// MaxStops and MaxVertices bound the geometry of one settlement
+	// (defaults DefaultMaxStops, DefaultMaxVertices); population points count
+	// against MaxStops.
+	MaxStops, MaxVertices int
+	// DefaultDeadline is given to calls that come without a deadline and to
+	// each settlement of a stream; MaxDeadline caps what a caller may ask
+	// (defaults DefaultDeadline, DefaultMaxDeadline).
+	DefaultDeadline, MaxDeadline time.Duration
+	// MaxConcurrentStreams bounds the calls in flight on one connection
+	// (default DefaultMaxConcurrentStreams).
+	MaxConcurrentStreams uint32
+	// HTTP server timeouts (defaults: 10 s to read headers, 60 s to read a
+	// request, 120 s to write a response, 120 s idle): they cut off clients
+	// that trickle their requests to hold connections open.
+	HTTPReadHeaderTimeout, HTTPReadTimeout, HTTPWriteTimeout, HTTPIdleTimeout time.Duration
+	// CORSOrigins are the origins whose browser pages may call the REST API;
+	// empty, the default, sends no CORS headers at all.
+	CORSOrigins []string
 
 	// service replaces the CoverageService implementation in tests (a
 	// panicking handler, for one).
@@ -60,12 +81,19 @@ const DefaultMaxMessageBytes = 128 << 20
 
 // Server is the gRPC server and the REST gateway in front of it.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	grpc   *grpc.Server
-	health *health.Server
+	cfg     Config
+	log     *slog.Logger
+	grpc    *grpc.Server
+	health  *health.Server
+	metrics *metrics
 
 	grpcLis, httpLis net.Listener
+}
+
+func setDefault[T int | uint32 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }
 
 // notHealthCheck selects the calls that are logged.
@@ -88,7 +116,19 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxMessageBytes <= 0 {
 		cfg.MaxMessageBytes = DefaultMaxMessageBytes
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger}
+	setDefault(&cfg.MaxStops, DefaultMaxStops)
+	setDefault(&cfg.MaxVertices, DefaultMaxVertices)
+	setDefault(&cfg.DefaultDeadline, DefaultDeadline)
+	setDefault(&cfg.MaxDeadline, DefaultMaxDeadline)
+	setDefault(&cfg.MaxConcurrentStreams, DefaultMaxConcurrentStreams)
+	setDefault(&cfg.HTTPReadHeaderTimeout, 10*time.Second)
+	setDefault(&cfg.HTTPReadTimeout, 60*time.Second)
+	setDefault(&cfg.HTTPWriteTimeout, 120*time.Second)
+	setDefault(&cfg.HTTPIdleTimeout, 120*time.Second)
+	if cfg.DefaultDeadline > cfg.MaxDeadline {
+		return nil, fmt.Errorf("the default deadline %s exceeds the maximum %s", cfg.DefaultDeadline, cfg.MaxDeadline)
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics()}
 
 	var err error
 	if s.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
@@ -102,22 +142,30 @@ func New(cfg Config) (*Server, error) {
 	s.grpc = grpc.NewServer(
 		grpc.MaxRecvMsgSize(cfg.MaxMessageBytes),
 		grpc.MaxSendMsgSize(cfg.MaxMessageBytes),
+		grpc.MaxConcurrentStreams(cfg.MaxConcurrentStreams),
 		// Batch clients ping to notice a server that vanished without closing
 		// its connections (a lost node); the default policy would answer their
 		// pings with GOAWAY.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.ChainUnaryInterceptor(
+			requestIDUnary,
 			// Health probes come every few seconds from every orchestrator;
 			// logging them would bury the calls that matter.
 			selector.UnaryServerInterceptor(
 				logging.UnaryServerInterceptor(slogAdapter(s.log), logging.WithLogOnEvents(logging.FinishCall)),
 				selector.MatchFunc(notHealthCheck)),
+			// Inside the logs, outside recovery: a panic is counted as the
+			// INTERNAL it becomes.
+			s.metrics.unaryInterceptor(),
 			recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(s.recovered)),
+			deadlines(cfg.DefaultDeadline, cfg.MaxDeadline),
 		),
 		grpc.ChainStreamInterceptor(
+			requestIDStream,
 			selector.StreamServerInterceptor(
 				logging.StreamServerInterceptor(slogAdapter(s.log), logging.WithLogOnEvents(logging.FinishCall)),
 				selector.MatchFunc(notHealthCheck)),
+			s.metrics.streamInterceptor(),
 			recovery.StreamServerInterceptor(recovery.WithRecoveryHandlerContext(s.recovered)),
 		),
 	)
@@ -127,12 +175,15 @@ func New(cfg Config) (*Server, error) {
 		if cfg.MaxBatch > 0 {
 			service.maxBatch = cfg.MaxBatch
 		}
+		service.maxStops, service.maxVertices, service.itemTimeout = cfg.MaxStops, cfg.MaxVertices, cfg.DefaultDeadline
+		service.observeCoverage = s.metrics.observeCoverage
 		svc = service
 	}
 	coveragev1.RegisterCoverageServiceServer(s.grpc, svc)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
+	s.metrics.initialize(s.grpc)
 	return s, nil
 }
 
@@ -159,7 +210,14 @@ func slogAdapter(l *slog.Logger) logging.Logger {
 // NOT_SERVING first, the gateway stops taking requests, and in-flight gRPC
 // calls finish within the shutdown timeout.
 func (s *Server) Serve(ctx context.Context) error {
-	conn, err := grpc.NewClient(dialTarget(s.GRPCAddr()),
+	// The gateway calls the same grpc.Server through an in-memory listener:
+	// REST traffic passes every interceptor (logs, limits, tokens) and can
+	// stream, needs no client identity of its own when the public port
+	// requires mutual TLS, and nothing on the network can reach the server
+	// around the public port's TLS.
+	mem := bufconn.Listen(1 << 20)
+	conn, err := grpc.NewClient("passthrough:///in-memory",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return mem.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(
 			grpc.MaxCallSendMsgSize(s.cfg.MaxMessageBytes),
@@ -176,18 +234,19 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	httpSrv := &http.Server{
 		Handler:           gw,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      120 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: s.cfg.HTTPReadHeaderTimeout,
+		ReadTimeout:       s.cfg.HTTPReadTimeout,
+		WriteTimeout:      s.cfg.HTTPWriteTimeout,
+		IdleTimeout:       s.cfg.HTTPIdleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	s.health.SetServingStatus(coveragev1.CoverageService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- s.grpc.Serve(s.grpcLis) }()
+	go func() { errc <- s.grpc.Serve(mem) }()
 	go func() {
 		if err := httpSrv.Serve(s.httpLis); !errors.Is(err, http.ErrServerClosed) {
 			errc <- err
@@ -221,8 +280,8 @@ func (s *Server) Serve(ctx context.Context) error {
 	return serveErr
 }
 
-// gateway is the REST/JSON front: it dials the gRPC port, so REST traffic
-// passes the same interceptors as gRPC traffic.
+// gateway is the REST/JSON front: it calls the gRPC server over conn, so
+// REST traffic passes the same interceptors as gRPC traffic.
 func (s *Server) gateway(ctx context.Context, conn *grpc.ClientConn) (http.Handler, error) {
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
@@ -234,11 +293,26 @@ func (s *Server) gateway(ctx context.Context, conn *grpc.ClientConn) (http.Handl
 		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(conn)),
 		runtime.WithErrorHandler(httpErrorHandler),
 		runtime.WithRoutingErrorHandler(routingErrorHandler),
+		// The request ID goes to gRPC as metadata; the response header is set
+		// by httpRequestID, so the gRPC header is not copied back a second time.
+		runtime.WithIncomingHeaderMatcher(func(key string) (string, bool) {
+			if strings.EqualFold(key, requestIDHeader) {
+				return requestIDKey, true
+			}
+			return runtime.DefaultHeaderMatcher(key)
+		}),
+		runtime.WithOutgoingHeaderMatcher(func(key string) (string, bool) {
+			if key == requestIDKey {
+				return "", false
+			}
+			return runtime.MetadataHeaderPrefix + key, true
+		}),
 	)
 	if err := coveragev1.RegisterCoverageServiceHandler(ctx, mux, conn); err != nil {
 		return nil, fmt.Errorf("gateway: register: %w", err)
 	}
 	root := http.NewServeMux()
+	root.Handle("GET /metrics", s.metrics.handler())
 	root.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openapi.Spec)
@@ -247,7 +321,17 @@ func (s *Server) gateway(ctx context.Context, conn *grpc.ClientConn) (http.Handl
 	root.Handle("/", http.MaxBytesHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), maxBodyBytesKey{}, limit)))
 	}), limit))
-	return s.accessLog(root), nil
+	var h http.Handler = root
+	if len(s.cfg.CORSOrigins) > 0 {
+		h = cors.New(cors.Options{
+			AllowedOrigins: s.cfg.CORSOrigins,
+			AllowedMethods: []string{http.MethodGet, http.MethodPost},
+			AllowedHeaders: []string{"Content-Type", "Authorization", requestIDHeader},
+			ExposedHeaders: []string{requestIDHeader},
+			MaxAge:         600,
+		}).Handler(h)
+	}
+	return httpRequestID(s.accessLog(s.metrics.httpMiddleware(h))), nil
 }
 
 // accessLog logs every HTTP request with its outcome, including those the
@@ -262,7 +346,8 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "finished HTTP request",
 			slog.String("protocol", "http"), slog.String("http.method", r.Method), slog.String("http.path", r.URL.Path),
 			slog.Int("http.status", rec.status), slog.Int64("http.response_bytes", rec.bytes),
-			slog.String("peer.address", r.RemoteAddr), slog.Float64("http.time_ms", float64(time.Since(start).Microseconds())/1000))
+			slog.String("peer.address", r.RemoteAddr), slog.Float64("http.time_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.String("request_id", RequestID(r.Context())))
 	})
 }
 
@@ -291,19 +376,6 @@ func (r *statusRecorder) Flush() {
 	if f, ok := r.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
-}
-
-// dialTarget turns a listen address into one a client can dial: a wildcard
-// host becomes loopback.
-func dialTarget(addr string) string {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return addr
-	}
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		host = "127.0.0.1"
-	}
-	return net.JoinHostPort(host, port)
 }
 
 // Close releases the listeners of a server that was never served.

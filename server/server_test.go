@@ -808,22 +808,6 @@ func TestNew(t *testing.T) {
 	}
 }
 
-func TestDialTarget(t *testing.T) {
-	for in, want := range map[string]string{
-		":8080":          "127.0.0.1:8080",
-		"0.0.0.0:50051":  "127.0.0.1:50051",
-		"[::]:50051":     "127.0.0.1:50051",
-		"127.0.0.1:9000": "127.0.0.1:9000",
-		"[::1]:9000":     "[::1]:9000",
-		"example.org:80": "example.org:80",
-		"not-an-address": "not-an-address",
-	} {
-		if got := dialTarget(in); got != want {
-			t.Errorf("dialTarget(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // TestHealthChecksNotLogged: orchestrators probe health every few seconds;
 // those calls stay out of the log, and the others are in it.
 func TestHealthChecksNotLogged(t *testing.T) {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"time"
 
 	"github.com/civic-standards/coverage/coverage"
 	"github.com/civic-standards/coverage/internal/pbconv"
@@ -13,8 +14,15 @@ import (
 // traffic.
 type Service struct {
 	coveragev1.UnimplementedCoverageServiceServer
-	catalog  *coverage.Catalog
-	maxBatch int
+	catalog     *coverage.Catalog
+	maxBatch    int
+	maxStops    int
+	maxVertices int
+	// itemTimeout bounds each settlement of a stream, which as a whole has no deadline.
+	itemTimeout time.Duration
+	// observeCoverage, when set, records the time of each audit that
+	// measured bus-stop coverage, by input size.
+	observeCoverage func(stops, vertices int, d time.Duration)
 }
 
 // DefaultMaxBatch is the default limit on settlements in one AuditBatch request.
@@ -22,7 +30,7 @@ const DefaultMaxBatch = 1000
 
 // NewService returns a Service answering from the catalog, with the default batch limit.
 func NewService(catalog *coverage.Catalog) *Service {
-	return &Service{catalog: catalog, maxBatch: DefaultMaxBatch}
+	return &Service{catalog: catalog, maxBatch: DefaultMaxBatch, maxStops: DefaultMaxStops, maxVertices: DefaultMaxVertices, itemTimeout: DefaultDeadline}
 }
 
 var _ coveragev1.CoverageServiceServer = (*Service)(nil)
@@ -59,15 +67,30 @@ func (s *Service) evaluate(ctx context.Context, req settlementRequest, topics ..
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	settlement, err := settlementFromProto(req.GetSettlement())
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	a, err := rs.EvaluateContext(ctx, settlement, topics...)
+	a, err := s.audit(ctx, rs, req.GetSettlement(), topics...)
 	if err != nil {
 		return nil, toStatus(err)
 	}
 	return a, nil
+}
+
+// audit checks a settlement against the limits, converts it and evaluates it.
+func (s *Service) audit(ctx context.Context, rs *coverage.Ruleset, p *coveragev1.Settlement, topics ...coverage.Topic) (*coverage.Audit, error) {
+	if p != nil {
+		if err := checkGeometrySize(p, s.maxStops, s.maxVertices); err != nil {
+			return nil, err
+		}
+	}
+	settlement, err := settlementFromProto(p)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	a, err := rs.EvaluateContext(ctx, settlement, topics...)
+	if err == nil && a.StopCoverage != nil && s.observeCoverage != nil {
+		s.observeCoverage(a.StopCoverage.StopsGiven, a.StopCoverage.AreaVertices, time.Since(start))
+	}
+	return a, err
 }
 
 // Audit evaluates every rule.

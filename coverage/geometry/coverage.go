@@ -48,7 +48,10 @@ func (r *Region) Cover(ctx context.Context, stops []Point, radius float64) (Cove
 	if !(radius > 0) || math.IsInf(radius, 0) {
 		return cov, &InvalidError{Polygon: -1, Ring: -1, Reason: "radius must be a positive number of metres"}
 	}
-	sg := newStopGrid(stops, r.min, r.max, radius)
+	sg, err := newStopGrid(ctx, stops, r.min, r.max, radius)
+	if err != nil {
+		return Coverage{}, err
+	}
 	cov.Duplicates = len(stops) - len(sg.pts) - sg.far
 	cov.Far = sg.far // kept stops found beyond the radius are added below
 
@@ -590,7 +593,8 @@ func WithinRadius(stops []Point, radius float64, queries []Point) []bool {
 		lo.X, lo.Y = math.Min(lo.X, q.X), math.Min(lo.Y, q.Y)
 		hi.X, hi.Y = math.Max(hi.X, q.X), math.Max(hi.Y, q.Y)
 	}
-	sg := newStopGrid(stops, lo, hi, radius)
+	// Nothing to cancel: the context is one that is never done.
+	sg, _ := newStopGrid(context.Background(), stops, lo, hi, radius)
 	reach := int(math.Ceil(radius/sg.size)) + 1
 	r2 := radius * radius
 	for k, q := range queries {

@@ -1,6 +1,7 @@
 package geometry
 
 import (
+	"context"
 	"math"
 	"slices"
 	"sync"
@@ -24,7 +25,7 @@ type stopGrid struct {
 
 const maxStopCells = 1 << 24
 
-func newStopGrid(stops []Point, regionMin, regionMax Point, radius float64) *stopGrid {
+func newStopGrid(ctx context.Context, stops []Point, regionMin, regionMax Point, radius float64) (*stopGrid, error) {
 	lo := Point{regionMin.X - radius, regionMin.Y - radius}
 	hi := Point{regionMax.X + radius, regionMax.Y + radius}
 	// Cells of r/2 let a dense network stop the neighbour search after the
@@ -77,6 +78,12 @@ func newStopGrid(stops []Point, regionMin, regionMax Point, radius float64) *sto
 	g.items = make([]int32, 0, len(kept))
 	newStart := make([]int32, cells+1)
 	for c := 0; c < cells; c++ {
+		// Sorting the cells is most of the grid's time on a large network.
+		if c%cancelCells == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
 		members := order[g.start[c]:g.start[c+1]]
 		slices.SortFunc(members, func(a, b int32) int { return comparePoints(kept[a], kept[b]) })
 		for k, m := range members {
@@ -92,8 +99,12 @@ func newStopGrid(stops []Point, regionMin, regionMax Point, radius float64) *sto
 
 	// A stop within 2r of another lies at most ⌈2r/size⌉ cells away.
 	g.offsets = neighbourOffsets(int(math.Ceil(2*radius/g.size)), 2*radius/g.size)
-	return g
+	return g, nil
 }
+
+// cancelCells is how many grid cells are sorted between checks for
+// cancellation.
+const cancelCells = 4096
 
 var (
 	offsetsMu    sync.Mutex

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -32,6 +33,17 @@ func main() {
 	}
 }
 
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(v string) []string {
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
 func realMain(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("coverage-server", flag.ContinueOnError)
 	grpcAddr := fs.String("grpc-addr", ":50051", "gRPC listen address")
@@ -43,6 +55,16 @@ func realMain(ctx context.Context, args []string) error {
 	shutdown := fs.Duration("shutdown-timeout", 15*time.Second, "how long in-flight requests may take to finish at shutdown")
 	maxMessage := fs.Int("max-message-bytes", server.DefaultMaxMessageBytes, "largest request or response, over gRPC and as an HTTP body")
 	maxBatch := fs.Int("max-batch", server.DefaultMaxBatch, "most settlements in one AuditBatch request (POST /v1/audit:batch)")
+	maxStops := fs.Int("max-stops", server.DefaultMaxStops, "most bus stops (and population points) of one settlement")
+	maxVertices := fs.Int("max-vertices", server.DefaultMaxVertices, "most vertices of one central area")
+	defaultDeadline := fs.Duration("default-deadline", server.DefaultDeadline, "deadline of a call that comes without one, and of each settlement on a stream")
+	maxDeadline := fs.Duration("max-deadline", server.DefaultMaxDeadline, "longest deadline a caller may ask for")
+	maxStreams := fs.Uint("max-concurrent-streams", server.DefaultMaxConcurrentStreams, "most calls and streams in flight on one connection")
+	readHeader := fs.Duration("http-read-header-timeout", 10*time.Second, "time a REST client has to send its request headers")
+	readBody := fs.Duration("http-read-timeout", 60*time.Second, "time a REST client has to send its whole request")
+	write := fs.Duration("http-write-timeout", 120*time.Second, "time the gateway has to write a response")
+	idle := fs.Duration("http-idle-timeout", 120*time.Second, "how long an idle REST connection is kept open")
+	corsOrigins := fs.String("cors-origins", "", "comma-separated origins whose web pages may call the REST API (default: none, CORS off)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -76,6 +98,10 @@ func realMain(ctx context.Context, args []string) error {
 	srv, err := server.New(server.Config{
 		GRPCAddr: *grpcAddr, HTTPAddr: *httpAddr, Catalog: catalog,
 		Logger: logger, ShutdownTimeout: *shutdown, MaxMessageBytes: *maxMessage, MaxBatch: *maxBatch,
+		MaxStops: *maxStops, MaxVertices: *maxVertices, DefaultDeadline: *defaultDeadline, MaxDeadline: *maxDeadline,
+		MaxConcurrentStreams:  uint32(min(*maxStreams, 1<<31)),
+		HTTPReadHeaderTimeout: *readHeader, HTTPReadTimeout: *readBody, HTTPWriteTimeout: *write, HTTPIdleTimeout: *idle,
+		CORSOrigins: splitList(*corsOrigins),
 	})
 	if err != nil {
 		return err
