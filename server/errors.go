@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -91,13 +92,29 @@ func httpErrorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Mars
 		} else if sub := badValuePattern.FindStringSubmatch(msg); sub != nil {
 			field = sub[1]
 		}
-		reason := "invalid JSON body: " + msg
+		reason := "invalid JSON body: " + clip(msg, maxEchoedBytes)
 		br := &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: reason}}}
 		if withDetails, derr := status.New(codes.InvalidArgument, reason).WithDetails(br); derr == nil {
 			err = withDetails.Err()
 		}
 	}
 	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
+}
+
+// maxEchoedBytes bounds how much of a decoder's message, which quotes the
+// offending value, goes back to the caller: a 10 MB string must not come
+// back as a 10 MB error.
+const maxEchoedBytes = 512
+
+// clip cuts s to at most n bytes, on a rune boundary, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "… (cut)"
 }
 
 // maxBodyBytesKey carries the body limit to the error handler, for its message.

@@ -284,12 +284,12 @@ func (s *Server) Serve(ctx context.Context) error {
 // REST traffic passes the same interceptors as gRPC traffic.
 func (s *Server) gateway(ctx context.Context, conn *grpc.ClientConn) (http.Handler, error) {
 	mux := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, strictJSON{&runtime.JSONPb{
 			MarshalOptions: protojson.MarshalOptions{EmitUnpopulated: true},
 			// A misspelt field would otherwise vanish and come back as
 			// INSUFFICIENT_DATA; reject it and name it instead.
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
-		}),
+		}}),
 		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(conn)),
 		runtime.WithErrorHandler(httpErrorHandler),
 		runtime.WithRoutingErrorHandler(routingErrorHandler),

@@ -169,7 +169,7 @@ func runAudit(ctx context.Context, g *globals, f *auditFlags, stdout, stderr io.
 		}
 	}
 
-	c, err := client.Dial(g.server, client.WithTimeout(g.timeout))
+	c, err := g.dial()
 	if err != nil {
 		return err
 	}
