@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -70,6 +71,17 @@ type Config struct {
 	// CORSOrigins are the origins whose browser pages may call the REST API;
 	// empty, the default, sends no CORS headers at all.
 	CORSOrigins []string
+	// TLS serves both ports over TLS from these files; with a client CA, the
+	// callers of both must present a certificate it signed (mutual TLS).
+	TLS TLSFiles
+	// Tokens, when set, are the bearer tokens callers must present; health
+	// checking and reflection stay open, and so do /healthz, /openapi.json
+	// and /metrics.
+	Tokens *Tokens
+	// OpsAddr, when set, serves /healthz and /metrics in plain HTTP on a
+	// separate address, for probes and scrapers that cannot present a
+	// client certificate to a port that requires one.
+	OpsAddr string
 
 	// service replaces the CoverageService implementation in tests (a
 	// panicking handler, for one).
@@ -87,7 +99,20 @@ type Server struct {
 	health  *health.Server
 	metrics *metrics
 
-	grpcLis, httpLis net.Listener
+	grpcLis, httpLis, opsLis net.Listener
+	tls                      *tls.Config
+}
+
+// logOptions log each call once it is finished, with the name of the token
+// that authorized it (never the token).
+var logOptions = []logging.Option{
+	logging.WithLogOnEvents(logging.FinishCall),
+	logging.WithFieldsFromContext(func(ctx context.Context) logging.Fields {
+		if n := TokenName(ctx); n != "" {
+			return logging.Fields{"auth.token", n}
+		}
+		return nil
+	}),
 }
 
 func setDefault[T int | uint32 | time.Duration](v *T, def T) {
@@ -131,6 +156,15 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics()}
 
 	var err error
+	var creds []grpc.ServerOption
+	if cfg.TLS.Enabled() {
+		if s.tls, err = cfg.TLS.Config(); err != nil {
+			return nil, err
+		}
+		// The gateway's in-memory connection is the one exception: it never
+		// leaves the process, and has no client certificate to show.
+		creds = append(creds, grpc.Creds(tlsExceptInMemory(s.tls)))
+	}
 	if s.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
 		return nil, fmt.Errorf("listen on gRPC address %q: %w", cfg.GRPCAddr, err)
 	}
@@ -138,8 +172,15 @@ func New(cfg Config) (*Server, error) {
 		s.grpcLis.Close()
 		return nil, fmt.Errorf("listen on HTTP address %q: %w", cfg.HTTPAddr, err)
 	}
+	if cfg.OpsAddr != "" {
+		if s.opsLis, err = net.Listen("tcp", cfg.OpsAddr); err != nil {
+			s.grpcLis.Close()
+			s.httpLis.Close()
+			return nil, fmt.Errorf("listen on ops address %q: %w", cfg.OpsAddr, err)
+		}
+	}
 
-	s.grpc = grpc.NewServer(
+	s.grpc = grpc.NewServer(append(creds,
 		grpc.MaxRecvMsgSize(cfg.MaxMessageBytes),
 		grpc.MaxSendMsgSize(cfg.MaxMessageBytes),
 		grpc.MaxConcurrentStreams(cfg.MaxConcurrentStreams),
@@ -147,28 +188,35 @@ func New(cfg Config) (*Server, error) {
 		// its connections (a lost node); the default policy would answer their
 		// pings with GOAWAY.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+		// The order matters. The request ID and the slot for the caller's
+		// token name come first, so the log line of every call has both;
+		// the logs and the metrics come before the token check, so refused
+		// calls are logged and counted; recovery comes after them, so a panic
+		// is logged and counted as the INTERNAL it becomes.
 		grpc.ChainUnaryInterceptor(
 			requestIDUnary,
+			tokenNameSlotUnaryInterceptor,
 			// Health probes come every few seconds from every orchestrator;
 			// logging them would bury the calls that matter.
 			selector.UnaryServerInterceptor(
-				logging.UnaryServerInterceptor(slogAdapter(s.log), logging.WithLogOnEvents(logging.FinishCall)),
+				logging.UnaryServerInterceptor(slogAdapter(s.log), logOptions...),
 				selector.MatchFunc(notHealthCheck)),
-			// Inside the logs, outside recovery: a panic is counted as the
-			// INTERNAL it becomes.
 			s.metrics.unaryInterceptor(),
 			recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(s.recovered)),
+			cfg.Tokens.UnaryServerInterceptor(),
 			deadlines(cfg.DefaultDeadline, cfg.MaxDeadline),
 		),
 		grpc.ChainStreamInterceptor(
 			requestIDStream,
+			tokenNameSlotStreamInterceptor,
 			selector.StreamServerInterceptor(
-				logging.StreamServerInterceptor(slogAdapter(s.log), logging.WithLogOnEvents(logging.FinishCall)),
+				logging.StreamServerInterceptor(slogAdapter(s.log), logOptions...),
 				selector.MatchFunc(notHealthCheck)),
 			s.metrics.streamInterceptor(),
 			recovery.StreamServerInterceptor(recovery.WithRecoveryHandlerContext(s.recovered)),
+			cfg.Tokens.StreamServerInterceptor(),
 		),
-	)
+	)...)
 	svc := cfg.service
 	if svc == nil {
 		service := NewService(cfg.Catalog)
@@ -192,6 +240,28 @@ func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }
 
 // HTTPAddr is the bound REST gateway address.
 func (s *Server) HTTPAddr() string { return s.httpLis.Addr().String() }
+
+// OpsAddr is the bound address of the plain-HTTP health and metrics port,
+// or "" when there is none.
+func (s *Server) OpsAddr() string {
+	if s.opsLis == nil {
+		return ""
+	}
+	return s.opsLis.Addr().String()
+}
+
+// healthz answers 200 while the server is serving and 503 otherwise (at
+// start-up and from the moment it begins to shut down).
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	resp, err := s.health.Check(r.Context(), &healthpb.HealthCheckRequest{})
+	w.Header().Set("Content-Type", "application/json")
+	if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"status":"NOT_SERVING"}` + "\n"))
+		return
+	}
+	_, _ = w.Write([]byte(`{"status":"SERVING"}` + "\n"))
+}
 
 // recovered turns a handler panic into INTERNAL, logging the stack; the
 // server goes on serving.
@@ -246,15 +316,36 @@ func (s *Server) Serve(ctx context.Context) error {
 
 	errc := make(chan error, 3)
 	go func() { errc <- s.grpc.Serve(s.grpcLis) }()
-	go func() { errc <- s.grpc.Serve(mem) }()
+	go func() { errc <- s.grpc.Serve(inMemoryListener(mem)) }()
 	go func() {
-		if err := httpSrv.Serve(s.httpLis); !errors.Is(err, http.ErrServerClosed) {
+		var err error
+		if s.tls != nil {
+			httpSrv.TLSConfig = s.tls.Clone()
+			err = httpSrv.ServeTLS(s.httpLis, "", "")
+		} else {
+			err = httpSrv.Serve(s.httpLis)
+		}
+		if !errors.Is(err, http.ErrServerClosed) {
 			errc <- err
 			return
 		}
 		errc <- nil
 	}()
-	s.log.Info("serving", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "rulesets", len(s.cfg.Catalog.Rulesets()), "default_ruleset", s.cfg.Catalog.DefaultID())
+	var opsSrv *http.Server
+	if s.opsLis != nil {
+		ops := http.NewServeMux()
+		ops.Handle("GET /metrics", s.metrics.handler())
+		ops.HandleFunc("GET /healthz", s.healthz)
+		opsSrv = &http.Server{Handler: ops, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+		go func() {
+			if err := opsSrv.Serve(s.opsLis); !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error("ops server", "err", err)
+			}
+		}()
+	}
+	s.log.Info("serving", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "ops", s.OpsAddr(), "tls", s.tls != nil,
+		"mutual_tls", s.cfg.TLS.ClientCAFile != "", "tokens", s.cfg.Tokens != nil,
+		"rulesets", len(s.cfg.Catalog.Rulesets()), "default_ruleset", s.cfg.Catalog.DefaultID())
 
 	var serveErr error
 	select {
@@ -268,6 +359,10 @@ func (s *Server) Serve(ctx context.Context) error {
 	defer cancel()
 	if err := httpSrv.Shutdown(drain); err != nil {
 		s.log.Warn("HTTP drain incomplete", "err", err)
+	}
+	if opsSrv != nil {
+		// Last to go, so the probes see NOT_SERVING while the rest drains.
+		defer opsSrv.Close()
 	}
 	stopped := make(chan struct{})
 	go func() { s.grpc.GracefulStop(); close(stopped) }()
@@ -382,4 +477,7 @@ func (r *statusRecorder) Flush() {
 func (s *Server) Close() {
 	s.grpcLis.Close()
 	s.httpLis.Close()
+	if s.opsLis != nil {
+		s.opsLis.Close()
+	}
 }

@@ -32,7 +32,16 @@ type globals struct {
 	server  string
 	timeout time.Duration
 	output  string
+
+	tls                         bool
+	caFile, certFile, keyFile   string
+	serverName                  string
+	tokenFile, tokenFileFromEnv string
 }
+
+// tokenFileEnv names the environment variable that gives --token-file its
+// default, so that scripts need not repeat the flag.
+const tokenFileEnv = "COVERAGE_TOKEN_FILE"
 
 // Run runs the command line with args (without the program name) and returns
 // the exit status.
@@ -47,6 +56,13 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.PersistentFlags().StringVar(&g.server, "server", "localhost:50051", "gRPC address of the coverage server")
 	root.PersistentFlags().DurationVar(&g.timeout, "timeout", client.DefaultTimeout, "deadline of each call")
 	root.PersistentFlags().StringVarP(&g.output, "output", "o", "table", "output format: table or json")
+	root.PersistentFlags().BoolVar(&g.tls, "tls", false, "connect over TLS, trusting the system's CAs")
+	root.PersistentFlags().StringVar(&g.caFile, "ca-file", "", "PEM file of the CAs that sign the server's certificate (implies --tls)")
+	root.PersistentFlags().StringVar(&g.certFile, "cert-file", "", "PEM file of the client certificate, for servers that require mutual TLS (implies --tls; needs --key-file)")
+	root.PersistentFlags().StringVar(&g.keyFile, "key-file", "", "PEM file of the client certificate's private key (implies --tls)")
+	root.PersistentFlags().StringVar(&g.serverName, "server-name", "", "name to check in the server's certificate instead of the --server host (implies --tls)")
+	g.tokenFileFromEnv = os.Getenv(tokenFileEnv)
+	root.PersistentFlags().StringVar(&g.tokenFile, "token-file", g.tokenFileFromEnv, "file holding a bearer token to send (needs TLS; default $"+tokenFileEnv+")")
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -99,7 +115,68 @@ func (g *globals) dial() (*client.Client, error) {
 	if g.output != "table" && g.output != "json" {
 		return nil, fmt.Errorf("%w: --output must be table or json, got %q", errUsage, g.output)
 	}
-	return client.Dial(g.server, client.WithTimeout(g.timeout))
+	opts, err := g.clientOptions()
+	if err != nil {
+		return nil, err
+	}
+	return client.Dial(g.server, opts...)
+}
+
+// clientOptions turns the global flags into client options: the timeout, TLS
+// and the bearer token. Every problem with the TLS and token flags is a
+// usage error that names the flag and the file.
+func (g *globals) clientOptions() ([]client.Option, error) {
+	opts := []client.Option{client.WithTimeout(g.timeout)}
+	useTLS := g.tls || g.caFile != "" || g.certFile != "" || g.keyFile != "" || g.serverName != ""
+	if g.tokenFile != "" && !useTLS {
+		return nil, fmt.Errorf("%w: a bearer token (%s) needs TLS, or it would cross the network in clear text: add --tls, or --ca-file for a server whose certificate a private CA signs", errUsage, g.tokenFlag())
+	}
+	if !useTLS {
+		return opts, nil
+	}
+	if (g.certFile == "") != (g.keyFile == "") {
+		return nil, fmt.Errorf("%w: --cert-file and --key-file go together: mutual TLS needs the certificate and its key", errUsage)
+	}
+	cfg, err := client.TLSFiles(g.caFile, g.certFile, g.keyFile, g.serverName)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %s", errUsage, flagsNamedIn(err.Error(), map[string]string{
+			"--ca-file": g.caFile, "--cert-file": g.certFile, "--key-file": g.keyFile,
+		}), strings.TrimPrefix(err.Error(), "client: "))
+	}
+	opts = append(opts, client.WithTLS(cfg))
+	if g.tokenFile != "" {
+		token, err := client.TokenFromFile(g.tokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %s", errUsage, g.tokenFlag(), strings.TrimPrefix(err.Error(), "client: "))
+		}
+		opts = append(opts, client.WithToken(token))
+	}
+	return opts, nil
+}
+
+// tokenFlag names where the token file came from, for messages: a file
+// nobody typed on this command line is otherwise a puzzle.
+func (g *globals) tokenFlag() string {
+	if g.tokenFile == g.tokenFileFromEnv {
+		return "--token-file (from $" + tokenFileEnv + ")"
+	}
+	return "--token-file"
+}
+
+// flagsNamedIn lists, in order, the flags whose file msg names; the client
+// package knows the files but not the flags that gave them.
+func flagsNamedIn(msg string, files map[string]string) string {
+	var named []string
+	for _, flag := range []string{"--ca-file", "--cert-file", "--key-file"} {
+		path := files[flag]
+		if path != "" && (strings.Contains(msg, " "+path+":") || strings.Contains(msg, " "+path+" ") || strings.HasSuffix(msg, " "+path)) {
+			named = append(named, flag)
+		}
+	}
+	if len(named) == 0 {
+		return "--ca-file, --cert-file, --key-file"
+	}
+	return strings.Join(named, ", ")
 }
 
 func rulesetsCmd(g *globals) *cobra.Command {

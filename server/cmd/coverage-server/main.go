@@ -1,8 +1,10 @@
 // Command coverage-server serves the coverage.v1 API over gRPC and REST/JSON.
 //
-//	coverage-server [--grpc-addr :50051] [--http-addr :8080] [--rulesets DIR]
+//	coverage-server [--grpc-addr :50051] [--http-addr :8080] [--rulesets DIR] [flags]
+//	coverage-server hash-token < token-file
 //
-// With no flags it serves the embedded jilin-2014 ruleset.
+// With no flags it serves the embedded jilin-2014 ruleset; --help lists the
+// flags (limits, TLS and mutual TLS, tokens, CORS, logs).
 package main
 
 import (
@@ -10,6 +12,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -31,6 +34,21 @@ func main() {
 		fmt.Fprintln(os.Stderr, "coverage-server:", err)
 		os.Exit(1)
 	}
+}
+
+// hashToken reads a token on r and writes the line that puts it in a
+// --tokens-file: the server stores hashes, so the file reveals no token.
+func hashToken(r io.Reader, w io.Writer) error {
+	data, err := io.ReadAll(io.LimitReader(r, 4096))
+	if err != nil {
+		return err
+	}
+	token := strings.TrimSpace(string(data))
+	if token == "" || strings.ContainsAny(token, " \t\r\n") {
+		return errors.New("hash-token: give one token, without spaces, on standard input")
+	}
+	_, err = fmt.Fprintln(w, server.HashToken(token))
+	return err
 }
 
 // splitList splits a comma-separated flag value, dropping empty items.
@@ -65,6 +83,14 @@ func realMain(ctx context.Context, args []string) error {
 	write := fs.Duration("http-write-timeout", 120*time.Second, "time the gateway has to write a response")
 	idle := fs.Duration("http-idle-timeout", 120*time.Second, "how long an idle REST connection is kept open")
 	corsOrigins := fs.String("cors-origins", "", "comma-separated origins whose web pages may call the REST API (default: none, CORS off)")
+	tlsCert := fs.String("tls-cert", "", "PEM certificate chain: serve both ports over TLS (with --tls-key; re-read when the files change)")
+	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert")
+	tlsClientCA := fs.String("tls-client-ca", "", "PEM CA certificates: require callers of both ports to present a certificate they signed (mutual TLS)")
+	tokensFile := fs.String("tokens-file", "", "file of bearer-token hashes, one per line (made by: coverage-server hash-token < token); callers must present one of the tokens")
+	opsAddr := fs.String("ops-addr", "", "plain-HTTP address for /healthz and /metrics only, for probes and scrapers when the main ports require client certificates")
+	if len(args) > 0 && args[0] == "hash-token" {
+		return hashToken(os.Stdin, os.Stdout)
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -95,6 +121,12 @@ func realMain(ctx context.Context, args []string) error {
 		logger.Warn("ruleset file replaces the embedded ruleset", "ruleset", id, "dir", *rulesetDir)
 	}
 
+	var tokens *server.Tokens
+	if *tokensFile != "" {
+		if tokens, err = server.LoadTokens(*tokensFile); err != nil {
+			return fmt.Errorf("--tokens-file: %w", err)
+		}
+	}
 	srv, err := server.New(server.Config{
 		GRPCAddr: *grpcAddr, HTTPAddr: *httpAddr, Catalog: catalog,
 		Logger: logger, ShutdownTimeout: *shutdown, MaxMessageBytes: *maxMessage, MaxBatch: *maxBatch,
@@ -102,6 +134,8 @@ func realMain(ctx context.Context, args []string) error {
 		MaxConcurrentStreams:  uint32(min(*maxStreams, 1<<31)),
 		HTTPReadHeaderTimeout: *readHeader, HTTPReadTimeout: *readBody, HTTPWriteTimeout: *write, HTTPIdleTimeout: *idle,
 		CORSOrigins: splitList(*corsOrigins),
+		TLS:         server.TLSFiles{CertFile: *tlsCert, KeyFile: *tlsKey, ClientCAFile: *tlsClientCA},
+		Tokens:      tokens, OpsAddr: *opsAddr,
 	})
 	if err != nil {
 		return err

@@ -68,3 +68,62 @@ func TestServesUntilCancelled(t *testing.T) {
 		t.Fatal("the server did not stop within 10 s of cancellation")
 	}
 }
+
+// TestHashToken: the line hash-token prints is what a --tokens-file holds,
+// and the file it makes lets the server start.
+func TestHashToken(t *testing.T) {
+	var out strings.Builder
+	if err := hashToken(strings.NewReader("s3cret-token\n"), &out); err != nil {
+		t.Fatal(err)
+	}
+	// sha256("s3cret-token")
+	if !strings.HasPrefix(out.String(), "sha256:") || len(strings.TrimSpace(out.String())) != len("sha256:")+64 || strings.Contains(out.String(), "s3cret") {
+		t.Fatalf("hash-token printed %q", out.String())
+	}
+	for _, bad := range []string{"", "  \n", "two words"} {
+		if err := hashToken(strings.NewReader(bad), &strings.Builder{}); err == nil {
+			t.Errorf("hash-token accepted %q", bad)
+		}
+	}
+	file := filepath.Join(t.TempDir(), "tokens")
+	if err := os.WriteFile(file, []byte(out.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- realMain(ctx, []string{"--tokens-file", file, "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-level", "error"})
+	}()
+	time.Sleep(200 * time.Millisecond)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("with the token file: %v", err)
+	}
+}
+
+// TestSecurityFlagErrors: unusable TLS or token files stop the start-up,
+// naming the flag.
+func TestSecurityFlagErrors(t *testing.T) {
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "plain")
+	if err := os.WriteFile(plain, []byte("not-a-hash\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--tokens-file", plain}, "--tokens-file"},
+		{[]string{"--tokens-file", filepath.Join(dir, "missing")}, "--tokens-file"},
+		{[]string{"--tls-cert", filepath.Join(dir, "missing.pem")}, "--tls-"},
+		{[]string{"--tls-client-ca", plain}, "--tls-"},
+	} {
+		err := realMain(context.Background(), append(c.args, "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v, want an error naming %s", c.args, err, c.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "not-a-hash") {
+			t.Errorf("%v: the error shows the file's content: %v", c.args, err)
+		}
+	}
+}
