@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"strconv"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -28,6 +29,25 @@ func enumName(names map[int32]string, v int32) string {
 func settlementFromProto(p *coveragev1.Settlement) (*coverage.Settlement, error) {
 	if p == nil {
 		return nil, coverage.InvalidFields(coverage.FieldViolation{Field: "settlement", Reason: "required"})
+	}
+	// An unknown coordinate system is refused even without the geometry it
+	// would apply to: a caller sending one has a broken client, and should
+	// hear it now rather than when it first sends an area.
+	var badCRS []coverage.FieldViolation
+	for _, c := range []struct {
+		field string
+		crs   coveragev1.CoordinateSystem
+	}{
+		{coverage.FieldCentralArea + "Crs", p.GetCentralAreaCrs()},
+		{coverage.FieldBusStops + "Crs", p.GetBusStopsCrs()},
+		{"settlement.populationPointsCrs", p.GetPopulationPointsCrs()},
+	} {
+		if _, ok := coveragev1.CoordinateSystem_name[int32(c.crs)]; !ok {
+			badCRS = append(badCRS, coverage.FieldViolation{Field: c.field, Reason: fmt.Sprintf("unknown coordinate system %d", c.crs)})
+		}
+	}
+	if len(badCRS) > 0 {
+		return nil, coverage.InvalidFields(badCRS...)
 	}
 	s := &coverage.Settlement{
 		ID:                       p.GetId(),
