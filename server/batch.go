@@ -49,7 +49,7 @@ func (s *Service) AuditStream(stream grpc.BidiStreamingServer[coveragev1.AuditSt
 			return err
 		}
 		item.ClientRef = req.GetClientRef()
-		applyView(view, item)
+		applyView(view, item.GetAudit())
 		if err := stream.Send(&coveragev1.AuditStreamResponse{Item: &coveragev1.AuditStreamResponse_Result{Result: item}}); err != nil {
 			return err
 		}
@@ -82,7 +82,7 @@ func (s *Service) AuditBatch(ctx context.Context, req *coveragev1.AuditBatchRequ
 		if err != nil {
 			return nil, err
 		}
-		applyView(req.GetView(), item)
+		applyView(req.GetView(), item.GetAudit())
 		out.Results = append(out.Results, item)
 	}
 	out.Summary = pbconv.Summary(rs, sum)
@@ -120,13 +120,13 @@ func (s *Service) auditItem(ctx context.Context, rs *coverage.Ruleset, sum *cove
 	return nil, toStatus(err)
 }
 
-// applyView leaves out of a BASIC item's results the fields that its rule
+// applyView leaves out of a BASIC audit's results the fields that its rule
 // determines; the ruleset carries them once for the whole batch.
-func applyView(view coveragev1.ResultView, item *coveragev1.AuditItem) {
+func applyView(view coveragev1.ResultView, a *coveragev1.AuditResponse) {
 	if view != coveragev1.ResultView_RESULT_VIEW_BASIC {
 		return
 	}
-	for _, r := range item.GetAudit().GetResults() {
+	for _, r := range a.GetResults() {
 		r.Title, r.Topic, r.RulesetId, r.RulesetVersion = "", 0, "", ""
 		r.Unit, r.Comparison, r.Citation, r.Notes = "", 0, nil, nil
 	}

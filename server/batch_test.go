@@ -261,3 +261,28 @@ func TestAuditBatchBasicView(t *testing.T) {
 		t.Error("the view changed the summary")
 	}
 }
+
+// TestAuditBasicView: a single audit takes the view too.
+func TestAuditBasicView(t *testing.T) {
+	client := newBufconnClient(t, NewService(testCatalog(t)))
+	s := batchTown("a", 1)
+	full, err := client.Audit(rpcContext(t), &coveragev1.AuditRequest{Settlement: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	basic, err := client.Audit(rpcContext(t), &coveragev1.AuditRequest{Settlement: s, View: coveragev1.ResultView_RESULT_VIEW_BASIC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if proto.Size(basic)*3 > proto.Size(full) {
+		t.Errorf("basic %d bytes, full %d: want basic well under a third", proto.Size(basic), proto.Size(full))
+	}
+	for _, r := range basic.GetResults() {
+		if r.GetCitation() != nil || r.GetNotes() != nil {
+			t.Fatalf("basic result %s keeps its citation or notes", r.GetRuleId())
+		}
+	}
+	if !proto.Equal(full.GetCounts(), basic.GetCounts()) || len(full.GetResults()) != len(basic.GetResults()) {
+		t.Error("the view changed the verdicts")
+	}
+}

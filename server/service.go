@@ -99,7 +99,9 @@ func (s *Service) Audit(ctx context.Context, req *coveragev1.AuditRequest) (*cov
 	if err != nil {
 		return nil, err
 	}
-	return auditToProto(a), nil
+	out := auditToProto(a)
+	applyView(req.GetView(), out)
+	return out, nil
 }
 
 func auditToProto(a *coverage.Audit) *coveragev1.AuditResponse {

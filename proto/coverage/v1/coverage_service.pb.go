@@ -271,7 +271,10 @@ type AuditRequest struct {
 	// Ruleset ID; empty means the default ("jilin-2014").
 	RulesetId string `protobuf:"bytes,1,opt,name=ruleset_id,json=rulesetId,proto3" json:"ruleset_id,omitempty"`
 	// The settlement to audit.
-	Settlement    *Settlement `protobuf:"bytes,2,opt,name=settlement,proto3" json:"settlement,omitempty"`
+	Settlement *Settlement `protobuf:"bytes,2,opt,name=settlement,proto3" json:"settlement,omitempty"`
+	// How much of each result to return: RESULT_VIEW_BASIC leaves out what
+	// each rule determines (title, citation, notes), a fifth of the bytes.
+	View          ResultView `protobuf:"varint,3,opt,name=view,proto3,enum=coverage.v1.ResultView" json:"view,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -318,6 +321,13 @@ func (x *AuditRequest) GetSettlement() *Settlement {
 		return x.Settlement
 	}
 	return nil
+}
+
+func (x *AuditRequest) GetView() ResultView {
+	if x != nil {
+		return x.View
+	}
+	return ResultView_RESULT_VIEW_UNSPECIFIED
 }
 
 // AuditResponse is the verdict of every rule for one settlement.
@@ -1846,13 +1856,14 @@ const file_coverage_v1_coverage_service_proto_rawDesc = "" +
 	"\x11GetRulesetRequest\x12\x13\n" +
 	"\x02id\x18\x01 \x01(\tB\x03\xe0A\x02R\x02id\"D\n" +
 	"\x12GetRulesetResponse\x12.\n" +
-	"\aruleset\x18\x01 \x01(\v2\x14.coverage.v1.RulesetR\aruleset\"k\n" +
+	"\aruleset\x18\x01 \x01(\v2\x14.coverage.v1.RulesetR\aruleset\"\x98\x01\n" +
 	"\fAuditRequest\x12\x1d\n" +
 	"\n" +
 	"ruleset_id\x18\x01 \x01(\tR\trulesetId\x12<\n" +
 	"\n" +
 	"settlement\x18\x02 \x01(\v2\x17.coverage.v1.SettlementB\x03\xe0A\x02R\n" +
-	"settlement\"\x86\x03\n" +
+	"settlement\x12+\n" +
+	"\x04view\x18\x03 \x01(\x0e2\x17.coverage.v1.ResultViewR\x04view\"\x86\x03\n" +
 	"\rAuditResponse\x12\x1d\n" +
 	"\n" +
 	"ruleset_id\x18\x01 \x01(\tR\trulesetId\x12'\n" +
@@ -2054,68 +2065,69 @@ var file_coverage_v1_coverage_service_proto_depIdxs = []int32{
 	28, // 0: coverage.v1.ListRulesetsResponse.rulesets:type_name -> coverage.v1.Ruleset
 	28, // 1: coverage.v1.GetRulesetResponse.ruleset:type_name -> coverage.v1.Ruleset
 	29, // 2: coverage.v1.AuditRequest.settlement:type_name -> coverage.v1.Settlement
-	30, // 3: coverage.v1.AuditResponse.tier:type_name -> coverage.v1.TierAssignment
-	31, // 4: coverage.v1.AuditResponse.results:type_name -> coverage.v1.RuleResult
-	32, // 5: coverage.v1.AuditResponse.counts:type_name -> coverage.v1.StatusCounts
-	33, // 6: coverage.v1.AuditResponse.bus_stop_coverage:type_name -> coverage.v1.BusStopCoverage
-	29, // 7: coverage.v1.CheckElderlyCareRequest.settlement:type_name -> coverage.v1.Settlement
-	31, // 8: coverage.v1.CheckElderlyCareResponse.result:type_name -> coverage.v1.RuleResult
-	31, // 9: coverage.v1.CheckElderlyCareResponse.other_results:type_name -> coverage.v1.RuleResult
-	29, // 10: coverage.v1.CheckHealthFacilitiesRequest.settlement:type_name -> coverage.v1.Settlement
-	31, // 11: coverage.v1.CheckHealthFacilitiesResponse.results:type_name -> coverage.v1.RuleResult
-	34, // 12: coverage.v1.CheckHealthFacilitiesResponse.requirements:type_name -> coverage.v1.FacilityRequirement
-	29, // 13: coverage.v1.CheckParkingRequest.settlement:type_name -> coverage.v1.Settlement
-	31, // 14: coverage.v1.CheckParkingResponse.result:type_name -> coverage.v1.RuleResult
-	31, // 15: coverage.v1.CheckParkingResponse.other_results:type_name -> coverage.v1.RuleResult
-	29, // 16: coverage.v1.CheckTransitRequest.settlement:type_name -> coverage.v1.Settlement
-	31, // 17: coverage.v1.CheckTransitResponse.results:type_name -> coverage.v1.RuleResult
-	30, // 18: coverage.v1.CheckTransitResponse.tier:type_name -> coverage.v1.TierAssignment
-	35, // 19: coverage.v1.CheckTransitResponse.fleet:type_name -> coverage.v1.FleetSummary
-	29, // 20: coverage.v1.CheckBusStopCoverageRequest.settlement:type_name -> coverage.v1.Settlement
-	31, // 21: coverage.v1.CheckBusStopCoverageResponse.result:type_name -> coverage.v1.RuleResult
-	33, // 22: coverage.v1.CheckBusStopCoverageResponse.coverage:type_name -> coverage.v1.BusStopCoverage
-	29, // 23: coverage.v1.AuditStreamRequest.settlement:type_name -> coverage.v1.Settlement
-	0,  // 24: coverage.v1.AuditStreamRequest.view:type_name -> coverage.v1.ResultView
-	21, // 25: coverage.v1.AuditStreamResponse.result:type_name -> coverage.v1.AuditItem
-	24, // 26: coverage.v1.AuditStreamResponse.summary:type_name -> coverage.v1.BatchSummary
-	29, // 27: coverage.v1.AuditBatchRequest.settlements:type_name -> coverage.v1.Settlement
-	0,  // 28: coverage.v1.AuditBatchRequest.view:type_name -> coverage.v1.ResultView
-	21, // 29: coverage.v1.AuditBatchResponse.results:type_name -> coverage.v1.AuditItem
-	24, // 30: coverage.v1.AuditBatchResponse.summary:type_name -> coverage.v1.BatchSummary
-	6,  // 31: coverage.v1.AuditItem.audit:type_name -> coverage.v1.AuditResponse
-	22, // 32: coverage.v1.AuditItem.error:type_name -> coverage.v1.ItemError
-	23, // 33: coverage.v1.ItemError.violations:type_name -> coverage.v1.FieldViolation
-	25, // 34: coverage.v1.BatchSummary.rules:type_name -> coverage.v1.RuleBatchSummary
-	27, // 35: coverage.v1.BatchSummary.aggregates:type_name -> coverage.v1.AggregateResult
-	32, // 36: coverage.v1.RuleBatchSummary.counts:type_name -> coverage.v1.StatusCounts
-	26, // 37: coverage.v1.RuleBatchSummary.furthest:type_name -> coverage.v1.FurthestSettlement
-	36, // 38: coverage.v1.AggregateResult.status:type_name -> coverage.v1.Status
-	37, // 39: coverage.v1.AggregateResult.citation:type_name -> coverage.v1.Citation
-	1,  // 40: coverage.v1.CoverageService.ListRulesets:input_type -> coverage.v1.ListRulesetsRequest
-	3,  // 41: coverage.v1.CoverageService.GetRuleset:input_type -> coverage.v1.GetRulesetRequest
-	5,  // 42: coverage.v1.CoverageService.Audit:input_type -> coverage.v1.AuditRequest
-	7,  // 43: coverage.v1.CoverageService.CheckElderlyCare:input_type -> coverage.v1.CheckElderlyCareRequest
-	9,  // 44: coverage.v1.CoverageService.CheckHealthFacilities:input_type -> coverage.v1.CheckHealthFacilitiesRequest
-	11, // 45: coverage.v1.CoverageService.CheckParking:input_type -> coverage.v1.CheckParkingRequest
-	13, // 46: coverage.v1.CoverageService.CheckTransit:input_type -> coverage.v1.CheckTransitRequest
-	17, // 47: coverage.v1.CoverageService.AuditStream:input_type -> coverage.v1.AuditStreamRequest
-	19, // 48: coverage.v1.CoverageService.AuditBatch:input_type -> coverage.v1.AuditBatchRequest
-	15, // 49: coverage.v1.CoverageService.CheckBusStopCoverage:input_type -> coverage.v1.CheckBusStopCoverageRequest
-	2,  // 50: coverage.v1.CoverageService.ListRulesets:output_type -> coverage.v1.ListRulesetsResponse
-	4,  // 51: coverage.v1.CoverageService.GetRuleset:output_type -> coverage.v1.GetRulesetResponse
-	6,  // 52: coverage.v1.CoverageService.Audit:output_type -> coverage.v1.AuditResponse
-	8,  // 53: coverage.v1.CoverageService.CheckElderlyCare:output_type -> coverage.v1.CheckElderlyCareResponse
-	10, // 54: coverage.v1.CoverageService.CheckHealthFacilities:output_type -> coverage.v1.CheckHealthFacilitiesResponse
-	12, // 55: coverage.v1.CoverageService.CheckParking:output_type -> coverage.v1.CheckParkingResponse
-	14, // 56: coverage.v1.CoverageService.CheckTransit:output_type -> coverage.v1.CheckTransitResponse
-	18, // 57: coverage.v1.CoverageService.AuditStream:output_type -> coverage.v1.AuditStreamResponse
-	20, // 58: coverage.v1.CoverageService.AuditBatch:output_type -> coverage.v1.AuditBatchResponse
-	16, // 59: coverage.v1.CoverageService.CheckBusStopCoverage:output_type -> coverage.v1.CheckBusStopCoverageResponse
-	50, // [50:60] is the sub-list for method output_type
-	40, // [40:50] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	0,  // 3: coverage.v1.AuditRequest.view:type_name -> coverage.v1.ResultView
+	30, // 4: coverage.v1.AuditResponse.tier:type_name -> coverage.v1.TierAssignment
+	31, // 5: coverage.v1.AuditResponse.results:type_name -> coverage.v1.RuleResult
+	32, // 6: coverage.v1.AuditResponse.counts:type_name -> coverage.v1.StatusCounts
+	33, // 7: coverage.v1.AuditResponse.bus_stop_coverage:type_name -> coverage.v1.BusStopCoverage
+	29, // 8: coverage.v1.CheckElderlyCareRequest.settlement:type_name -> coverage.v1.Settlement
+	31, // 9: coverage.v1.CheckElderlyCareResponse.result:type_name -> coverage.v1.RuleResult
+	31, // 10: coverage.v1.CheckElderlyCareResponse.other_results:type_name -> coverage.v1.RuleResult
+	29, // 11: coverage.v1.CheckHealthFacilitiesRequest.settlement:type_name -> coverage.v1.Settlement
+	31, // 12: coverage.v1.CheckHealthFacilitiesResponse.results:type_name -> coverage.v1.RuleResult
+	34, // 13: coverage.v1.CheckHealthFacilitiesResponse.requirements:type_name -> coverage.v1.FacilityRequirement
+	29, // 14: coverage.v1.CheckParkingRequest.settlement:type_name -> coverage.v1.Settlement
+	31, // 15: coverage.v1.CheckParkingResponse.result:type_name -> coverage.v1.RuleResult
+	31, // 16: coverage.v1.CheckParkingResponse.other_results:type_name -> coverage.v1.RuleResult
+	29, // 17: coverage.v1.CheckTransitRequest.settlement:type_name -> coverage.v1.Settlement
+	31, // 18: coverage.v1.CheckTransitResponse.results:type_name -> coverage.v1.RuleResult
+	30, // 19: coverage.v1.CheckTransitResponse.tier:type_name -> coverage.v1.TierAssignment
+	35, // 20: coverage.v1.CheckTransitResponse.fleet:type_name -> coverage.v1.FleetSummary
+	29, // 21: coverage.v1.CheckBusStopCoverageRequest.settlement:type_name -> coverage.v1.Settlement
+	31, // 22: coverage.v1.CheckBusStopCoverageResponse.result:type_name -> coverage.v1.RuleResult
+	33, // 23: coverage.v1.CheckBusStopCoverageResponse.coverage:type_name -> coverage.v1.BusStopCoverage
+	29, // 24: coverage.v1.AuditStreamRequest.settlement:type_name -> coverage.v1.Settlement
+	0,  // 25: coverage.v1.AuditStreamRequest.view:type_name -> coverage.v1.ResultView
+	21, // 26: coverage.v1.AuditStreamResponse.result:type_name -> coverage.v1.AuditItem
+	24, // 27: coverage.v1.AuditStreamResponse.summary:type_name -> coverage.v1.BatchSummary
+	29, // 28: coverage.v1.AuditBatchRequest.settlements:type_name -> coverage.v1.Settlement
+	0,  // 29: coverage.v1.AuditBatchRequest.view:type_name -> coverage.v1.ResultView
+	21, // 30: coverage.v1.AuditBatchResponse.results:type_name -> coverage.v1.AuditItem
+	24, // 31: coverage.v1.AuditBatchResponse.summary:type_name -> coverage.v1.BatchSummary
+	6,  // 32: coverage.v1.AuditItem.audit:type_name -> coverage.v1.AuditResponse
+	22, // 33: coverage.v1.AuditItem.error:type_name -> coverage.v1.ItemError
+	23, // 34: coverage.v1.ItemError.violations:type_name -> coverage.v1.FieldViolation
+	25, // 35: coverage.v1.BatchSummary.rules:type_name -> coverage.v1.RuleBatchSummary
+	27, // 36: coverage.v1.BatchSummary.aggregates:type_name -> coverage.v1.AggregateResult
+	32, // 37: coverage.v1.RuleBatchSummary.counts:type_name -> coverage.v1.StatusCounts
+	26, // 38: coverage.v1.RuleBatchSummary.furthest:type_name -> coverage.v1.FurthestSettlement
+	36, // 39: coverage.v1.AggregateResult.status:type_name -> coverage.v1.Status
+	37, // 40: coverage.v1.AggregateResult.citation:type_name -> coverage.v1.Citation
+	1,  // 41: coverage.v1.CoverageService.ListRulesets:input_type -> coverage.v1.ListRulesetsRequest
+	3,  // 42: coverage.v1.CoverageService.GetRuleset:input_type -> coverage.v1.GetRulesetRequest
+	5,  // 43: coverage.v1.CoverageService.Audit:input_type -> coverage.v1.AuditRequest
+	7,  // 44: coverage.v1.CoverageService.CheckElderlyCare:input_type -> coverage.v1.CheckElderlyCareRequest
+	9,  // 45: coverage.v1.CoverageService.CheckHealthFacilities:input_type -> coverage.v1.CheckHealthFacilitiesRequest
+	11, // 46: coverage.v1.CoverageService.CheckParking:input_type -> coverage.v1.CheckParkingRequest
+	13, // 47: coverage.v1.CoverageService.CheckTransit:input_type -> coverage.v1.CheckTransitRequest
+	17, // 48: coverage.v1.CoverageService.AuditStream:input_type -> coverage.v1.AuditStreamRequest
+	19, // 49: coverage.v1.CoverageService.AuditBatch:input_type -> coverage.v1.AuditBatchRequest
+	15, // 50: coverage.v1.CoverageService.CheckBusStopCoverage:input_type -> coverage.v1.CheckBusStopCoverageRequest
+	2,  // 51: coverage.v1.CoverageService.ListRulesets:output_type -> coverage.v1.ListRulesetsResponse
+	4,  // 52: coverage.v1.CoverageService.GetRuleset:output_type -> coverage.v1.GetRulesetResponse
+	6,  // 53: coverage.v1.CoverageService.Audit:output_type -> coverage.v1.AuditResponse
+	8,  // 54: coverage.v1.CoverageService.CheckElderlyCare:output_type -> coverage.v1.CheckElderlyCareResponse
+	10, // 55: coverage.v1.CoverageService.CheckHealthFacilities:output_type -> coverage.v1.CheckHealthFacilitiesResponse
+	12, // 56: coverage.v1.CoverageService.CheckParking:output_type -> coverage.v1.CheckParkingResponse
+	14, // 57: coverage.v1.CoverageService.CheckTransit:output_type -> coverage.v1.CheckTransitResponse
+	18, // 58: coverage.v1.CoverageService.AuditStream:output_type -> coverage.v1.AuditStreamResponse
+	20, // 59: coverage.v1.CoverageService.AuditBatch:output_type -> coverage.v1.AuditBatchResponse
+	16, // 60: coverage.v1.CoverageService.CheckBusStopCoverage:output_type -> coverage.v1.CheckBusStopCoverageResponse
+	51, // [51:61] is the sub-list for method output_type
+	41, // [41:51] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_coverage_v1_coverage_service_proto_init() }
