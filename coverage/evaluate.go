@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 	"strconv"
 	"strings"
 )
@@ -216,16 +217,38 @@ func (e *evaluation) finish(st Status, reason string) Result {
 func (e *evaluation) applies() (string, bool) {
 	a, s := e.r.AppliesTo, e.s
 	if len(a.Kinds) > 0 && s.Kind != "" && s.Kind != KindUnspecified && !slices.Contains(a.Kinds, s.Kind) {
-		nouns := make([]string, len(a.Kinds))
-		for i, k := range a.Kinds {
-			nouns[i] = k.Plural()
-		}
-		return fmt.Sprintf("applies to %s; this settlement is a %s", joinAnd(nouns), s.Kind.Noun()), false
+		return notApplicableReason(e.r, s.Kind), false
 	}
 	if a.RegionalCentralCityOnly && s.RegionalCentralCity != nil && !*s.RegionalCentralCity {
 		return "applies to regional central cities; this settlement is declared not to be one (regionalCentralCity false)", false
 	}
 	return "", true
+}
+
+// notApplicableReasons memoises the reason a rule does not apply to a kind:
+// most rules do not apply to most settlements of a batch (a town meets the
+// cities' transport rules fifteen times per audit), and the sentence is the
+// same every time. It holds one entry per rule and kind of the rulesets
+// loaded, which a process loads once.
+var notApplicableReasons sync.Map // notApplicableKey → string
+
+type notApplicableKey struct {
+	rule *Rule
+	kind Kind
+}
+
+func notApplicableReason(r *Rule, k Kind) string {
+	key := notApplicableKey{r, k}
+	if v, ok := notApplicableReasons.Load(key); ok {
+		return v.(string)
+	}
+	nouns := make([]string, len(r.AppliesTo.Kinds))
+	for i, kind := range r.AppliesTo.Kinds {
+		nouns[i] = kind.Plural()
+	}
+	reason := fmt.Sprintf("applies to %s; this settlement is a %s", joinAnd(nouns), k.Noun())
+	notApplicableReasons.Store(key, reason)
+	return reason
 }
 
 func (e *evaluation) basisField() string {
