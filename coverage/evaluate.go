@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sync"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Evaluate validates the settlement against the ruleset and evaluates the
