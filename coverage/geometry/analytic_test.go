@@ -312,3 +312,28 @@ func TestAnalyticClosedForms(t *testing.T) {
 		}
 	}
 }
+
+// TestTangentAtArcMidpoint: a disk centred on a vertex of a triangle whose
+// opposite side is tangent to the circle covers exactly the sector of the
+// vertex's angle. The tangent point is the midpoint of the arc inside the
+// triangle when the triangle is symmetric, which is where a single sample
+// point once took the whole arc for outside (found by fuzzing).
+func TestTangentAtArcMidpoint(t *testing.T) {
+	for _, c := range []struct{ r, b, c float64 }{
+		{300, 400, 400}, // symmetric: the tangent point is the arc's midpoint
+		{300, 250, 900}, // lopsided
+		{808.2352941176471, 600, 600},
+	} {
+		tri := Polygon{{{0, 0}, {c.c, c.r}, {-c.b, c.r}}}
+		reg := mustRegion(t, tri)
+		cov, err := reg.Cover(context.Background(), []Point{{0, 0}}, c.r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		theta := math.Atan2(c.r, -c.b) - math.Atan2(c.r, c.c)
+		want := theta * c.r * c.r / 2
+		if math.Abs(cov.CoveredArea-want) > 1e-9*want {
+			t.Errorf("r %v, b %v, c %v: covered %.12g, want the sector %.12g", c.r, c.b, c.c, cov.CoveredArea, want)
+		}
+	}
+}

@@ -89,6 +89,26 @@ func (r *Region) Cover(ctx context.Context, stops []Point, radius float64) (Cove
 	return cov, nil
 }
 
+// arcInside reports whether the arc of the circle from angle lo to hi,
+// which no counted crossing splits, lies inside the region. One sample point
+// is not enough: a crossing pair too close to tangent to count leaves the
+// circle touching the boundary at a point (or a sliver) of the arc, and a
+// sample that falls there, as the arc's midpoint does when the touch is
+// symmetric, would take the whole arc for outside. Such a touch can sway one
+// of three points spread over the arc, not two; the three are tested only
+// when an edge lies at the radius (touching), and the midpoint otherwise.
+func (r *Region) arcInside(c Point, radius, lo, hi float64, touching bool) bool {
+	if !touching {
+		return r.Contains(onCircle(c, radius, lo+0.5*(hi-lo)))
+	}
+	q1 := r.Contains(onCircle(c, radius, lo+0.25*(hi-lo)))
+	q3 := r.Contains(onCircle(c, radius, lo+0.75*(hi-lo)))
+	if q1 == q3 {
+		return q1
+	}
+	return r.Contains(onCircle(c, radius, lo+0.5*(hi-lo)))
+}
+
 // arcWork holds per-call scratch space, reused across disks.
 type arcWork struct {
 	covered  []interval
@@ -122,6 +142,7 @@ func (r *Region) arcContribution(sg *stopGrid, i int, radius float64, o Point, w
 	x1, y1 := g.cellOf(Point{c.X + radius, c.Y + radius})
 	r2 := radius * radius
 	minDist2 := math.Inf(1)
+	touching := false
 	for cy := g.clampY(y0); cy <= g.clampY(y1); cy++ {
 		for cx := g.clampX(x0); cx <= g.clampX(x1); cx++ {
 			cell := cy*g.nx + cx
@@ -137,7 +158,11 @@ func (r *Region) arcContribution(sg *stopGrid, i int, radius float64, o Point, w
 					}
 					continue
 				}
-				minDist2 = min(minDist2, segDist2(c, ed.a, ed.b))
+				d2 := segDist2(c, ed.a, ed.b)
+				minDist2 = min(minDist2, d2)
+				// An edge at the radius may touch the circle without a
+				// crossing counted; see arcInside.
+				touching = touching || math.Abs(d2-r2) <= 1e-6*r2
 				w.crossing = circleSegmentAngles(c, radius, ed.a, ed.b, w.crossing)
 			}
 		}
@@ -159,7 +184,7 @@ func (r *Region) arcContribution(sg *stopGrid, i int, radius float64, o Point, w
 		// (With boundary inside, e.g. a hole, test a point of the circle.)
 		circleInside := inside
 		if minDist2 < r2 {
-			circleInside = r.Contains(onCircle(c, radius, free[0].lo+(free[0].hi-free[0].lo)/2))
+			circleInside = r.arcInside(c, radius, free[0].lo, free[0].hi, touching)
 		}
 		if circleInside {
 			w.inside = append(w.inside, interval{0, twoPi})
@@ -176,7 +201,7 @@ func (r *Region) arcContribution(sg *stopGrid, i int, radius float64, o Point, w
 			if hi-lo <= 0 {
 				continue
 			}
-			if r.Contains(onCircle(c, radius, lo+(hi-lo)/2)) {
+			if r.arcInside(c, radius, lo, hi, touching) {
 				w.inside = appendWrapped(w.inside, lo, hi)
 			}
 		}
