@@ -1,134 +1,25 @@
 package cli
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
-
-	"github.com/civic-standards/coverage/coverage"
-	coveragev1 "github.com/civic-standards/coverage/proto/coverage/v1"
+	"github.com/civic-standards/coverage/internal/testpki"
 	"github.com/civic-standards/coverage/server"
+	"github.com/civic-standards/coverage/server/servertest"
 )
 
-// tlsTestCA is a certificate authority made for one test.
-type tlsTestCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-}
-
-func newTLSTestCA(t *testing.T, name string) *tlsTestCA {
+// issueFiles writes a certificate of ca and its key to dir as name.pem and
+// name-key.pem: a server certificate, or a client one.
+func issueFiles(t *testing.T, ca *testpki.CA, dir, name string, client bool) (certFile, keyFile string) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
+	cn := "coverage.test"
+	if client {
+		cn = "planning-bureau"
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &tlsTestCA{cert: cert, key: key}
-}
-
-// writeCA writes the CA's certificate to dir and returns the path.
-func (ca *tlsTestCA) writeCA(t *testing.T, dir, name string) string {
-	t.Helper()
-	return writeTLSTestFile(t, dir, name, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.cert.Raw}))
-}
-
-// issue writes a certificate and key to dir: a server certificate for
-// 127.0.0.1 and coverage.test, or a client certificate.
-func (ca *tlsTestCA) issue(t *testing.T, dir, name string, clientCert bool) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2),
-		Subject:      pkix.Name{CommonName: "coverage.test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		DNSNames:     []string{"coverage.test"},
-	}
-	if clientCert {
-		tmpl.Subject.CommonName = "planning-bureau"
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-		tmpl.IPAddresses, tmpl.DNSNames = nil, nil
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return writeTLSTestFile(t, dir, name+".pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		writeTLSTestFile(t, dir, name+"-key.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
-}
-
-func writeTLSTestFile(t *testing.T, dir, name string, data []byte) string {
-	t.Helper()
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-// startTLSServer serves the real coverage service over TLS configured by
-// files, checking tokens (nil: none), and returns its address.
-func startTLSServer(t *testing.T, files server.TLSFiles, tokens *server.Tokens) string {
-	t.Helper()
-	cfg, err := files.Config()
-	if err != nil {
-		t.Fatal(err)
-	}
-	catalog, err := coverage.DefaultCatalog()
-	if err != nil {
-		t.Fatal(err)
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := grpc.NewServer(grpc.Creds(credentials.NewTLS(cfg)),
-		grpc.ChainUnaryInterceptor(tokens.UnaryServerInterceptor()),
-		grpc.ChainStreamInterceptor(tokens.StreamServerInterceptor()))
-	coveragev1.RegisterCoverageServiceServer(s, server.NewService(catalog))
-	done := make(chan struct{})
-	go func() { defer close(done); _ = s.Serve(lis) }()
-	t.Cleanup(func() { s.Stop(); <-done })
-	return lis.Addr().String()
+	certPEM, keyPEM := ca.Issue(t, 2, cn, client)
+	return testpki.WriteFile(t, dir, name+".pem", certPEM), testpki.WriteFile(t, dir, name+"-key.pem", keyPEM)
 }
 
 func (r result) wantStderr(t *testing.T, parts ...string) {
@@ -142,11 +33,11 @@ func (r result) wantStderr(t *testing.T, parts ...string) {
 
 func TestTLS(t *testing.T) {
 	dir := t.TempDir()
-	ca := newTLSTestCA(t, "server CA")
-	caFile := ca.writeCA(t, dir, "ca.pem")
-	certFile, keyFile := ca.issue(t, dir, "server", false)
+	ca := testpki.NewCA(t, "server CA")
+	caFile := testpki.WriteFile(t, dir, "ca.pem", ca.PEM())
+	certFile, keyFile := issueFiles(t, ca, dir, "server", false)
 	files := server.TLSFiles{CertFile: certFile, KeyFile: keyFile}
-	addr := startTLSServer(t, files, nil)
+	addr := servertest.StartTLS(t, files, nil)
 
 	t.Run("CA file", func(t *testing.T) {
 		r := run(t, "", "--server", addr, "--ca-file", caFile, "rulesets")
@@ -172,12 +63,12 @@ func TestTLS(t *testing.T) {
 
 	t.Run("mutual TLS", func(t *testing.T) {
 		dir := t.TempDir()
-		clientCA := newTLSTestCA(t, "client CA")
+		clientCA := testpki.NewCA(t, "client CA")
 		mutual := files
-		mutual.ClientCAFile = clientCA.writeCA(t, dir, "clients.pem")
-		addr := startTLSServer(t, mutual, nil)
-		clientCert, clientKey := clientCA.issue(t, dir, "client", true)
-		otherCert, otherKey := newTLSTestCA(t, "other CA").issue(t, dir, "other", true)
+		mutual.ClientCAFile = testpki.WriteFile(t, dir, "clients.pem", clientCA.PEM())
+		addr := servertest.StartTLS(t, mutual, nil)
+		clientCert, clientKey := issueFiles(t, clientCA, dir, "client", true)
+		otherCert, otherKey := issueFiles(t, testpki.NewCA(t, "other CA"), dir, "other", true)
 
 		run(t, "", "--server", addr, "--ca-file", caFile, "--cert-file", clientCert, "--key-file", clientKey, "rulesets").want(t, ExitOK)
 		run(t, "", "--server", addr, "--ca-file", caFile, "rulesets").want(t, ExitFailure)
@@ -188,13 +79,13 @@ func TestTLS(t *testing.T) {
 		dir := t.TempDir()
 		const token = "cli-test-token-0c8f3a"
 		const wrong = "cli-wrong-token-19be"
-		tokens, err := server.LoadTokens(writeTLSTestFile(t, dir, "tokens", []byte(server.HashToken(token)+" cli-test\n")))
+		tokens, err := server.LoadTokens(testpki.WriteFile(t, dir, "tokens", []byte(server.HashToken(token)+" cli-test\n")))
 		if err != nil {
 			t.Fatal(err)
 		}
-		addr := startTLSServer(t, files, tokens)
-		good := writeTLSTestFile(t, dir, "token", []byte(token+"\n"))
-		bad := writeTLSTestFile(t, dir, "wrong", []byte(wrong+"\n"))
+		addr := servertest.StartTLS(t, files, tokens)
+		good := testpki.WriteFile(t, dir, "token", []byte(token+"\n"))
+		bad := testpki.WriteFile(t, dir, "wrong", []byte(wrong+"\n"))
 		noSecrets := func(t *testing.T, r result) {
 			t.Helper()
 			for _, s := range []string{token, wrong, server.HashToken(token), server.HashToken(wrong)} {
@@ -237,13 +128,13 @@ func TestTLS(t *testing.T) {
 
 func TestTLSUsageErrors(t *testing.T) {
 	dir := t.TempDir()
-	ca := newTLSTestCA(t, "CA")
-	caFile := ca.writeCA(t, dir, "ca.pem")
-	cert, key := ca.issue(t, dir, "client", true)
-	_, otherKey := ca.issue(t, dir, "other", true)
-	garbage := writeTLSTestFile(t, dir, "garbage.pem", []byte("not PEM\n"))
-	token := writeTLSTestFile(t, dir, "token", []byte("usage-test-token-77\n"))
-	empty := writeTLSTestFile(t, dir, "empty", nil)
+	ca := testpki.NewCA(t, "CA")
+	caFile := testpki.WriteFile(t, dir, "ca.pem", ca.PEM())
+	cert, key := issueFiles(t, ca, dir, "client", true)
+	_, otherKey := issueFiles(t, ca, dir, "other", true)
+	garbage := testpki.WriteFile(t, dir, "garbage.pem", []byte("not PEM\n"))
+	token := testpki.WriteFile(t, dir, "token", []byte("usage-test-token-77\n"))
+	empty := testpki.WriteFile(t, dir, "empty", nil)
 	missing := filepath.Join(dir, "missing.pem")
 	// No server listens here: every case must fail before dialling.
 	const addr = "127.0.0.1:1"

@@ -1,138 +1,20 @@
 package client_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
-	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials"
 
 	"github.com/civic-standards/coverage/clients/client"
-	"github.com/civic-standards/coverage/coverage"
+	"github.com/civic-standards/coverage/internal/testpki"
 	coveragev1 "github.com/civic-standards/coverage/proto/coverage/v1"
 	"github.com/civic-standards/coverage/server"
+	"github.com/civic-standards/coverage/server/servertest"
 )
-
-// pkiCA is a certificate authority made for one test.
-type pkiCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-}
-
-func newPKICA(t *testing.T, name string) *pkiCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &pkiCA{cert: cert, key: key}
-}
-
-func (ca *pkiCA) certPEM() []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.cert.Raw})
-}
-
-// issue makes a server certificate for 127.0.0.1 and coverage.test, or a
-// client certificate.
-func (ca *pkiCA) issue(t *testing.T, clientCert bool) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2),
-		Subject:      pkix.Name{CommonName: "coverage.test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		DNSNames:     []string{"coverage.test"},
-	}
-	if clientCert {
-		tmpl.Subject.CommonName = "planning-bureau"
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-		tmpl.IPAddresses, tmpl.DNSNames = nil, nil
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
-}
-
-func writeTestFile(t *testing.T, dir, name string, data []byte) string {
-	t.Helper()
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-// startTLSServer serves the real coverage service over TLS with the
-// server's own TLS configuration (server.TLSFiles) and token check, and
-// returns its address.
-func startTLSServer(t *testing.T, files server.TLSFiles, tokens *server.Tokens) string {
-	t.Helper()
-	cfg, err := files.Config()
-	if err != nil {
-		t.Fatal(err)
-	}
-	catalog, err := coverage.DefaultCatalog()
-	if err != nil {
-		t.Fatal(err)
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := grpc.NewServer(grpc.Creds(credentials.NewTLS(cfg)),
-		grpc.ChainUnaryInterceptor(tokens.UnaryServerInterceptor()),
-		grpc.ChainStreamInterceptor(tokens.StreamServerInterceptor()))
-	coveragev1.RegisterCoverageServiceServer(s, server.NewService(catalog))
-	done := make(chan struct{})
-	go func() { defer close(done); _ = s.Serve(lis) }()
-	t.Cleanup(func() { s.Stop(); <-done })
-	return lis.Addr().String()
-}
 
 func wantCode(t *testing.T, err error, want codes.Code) {
 	t.Helper()
@@ -144,14 +26,14 @@ func wantCode(t *testing.T, err error, want codes.Code) {
 
 func TestTLSFiles(t *testing.T) {
 	dir := t.TempDir()
-	ca, clientCA := newPKICA(t, "server CA"), newPKICA(t, "client CA")
-	certPEM, keyPEM := ca.issue(t, false)
-	clientCertPEM, clientKeyPEM := clientCA.issue(t, true)
-	caFile := writeTestFile(t, dir, "ca.pem", ca.certPEM())
-	clientCert := writeTestFile(t, dir, "client.pem", clientCertPEM)
-	clientKey := writeTestFile(t, dir, "client-key.pem", clientKeyPEM)
-	files := server.TLSFiles{CertFile: writeTestFile(t, dir, "server.pem", certPEM), KeyFile: writeTestFile(t, dir, "server-key.pem", keyPEM)}
-	addr := startTLSServer(t, files, nil)
+	ca, clientCA := testpki.NewCA(t, "server CA"), testpki.NewCA(t, "client CA")
+	certPEM, keyPEM := ca.Issue(t, 2, "coverage.test", false)
+	clientCertPEM, clientKeyPEM := clientCA.Issue(t, 2, "planning-bureau", true)
+	caFile := testpki.WriteFile(t, dir, "ca.pem", ca.PEM())
+	clientCert := testpki.WriteFile(t, dir, "client.pem", clientCertPEM)
+	clientKey := testpki.WriteFile(t, dir, "client-key.pem", clientKeyPEM)
+	files := server.TLSFiles{CertFile: testpki.WriteFile(t, dir, "server.pem", certPEM), KeyFile: testpki.WriteFile(t, dir, "server-key.pem", keyPEM)}
+	addr := servertest.StartTLS(t, files, nil)
 
 	list := func(t *testing.T, addr string, cfg *tls.Config) error {
 		t.Helper()
@@ -190,8 +72,8 @@ func TestTLSFiles(t *testing.T) {
 
 	t.Run("mutual TLS", func(t *testing.T) {
 		mutual := files
-		mutual.ClientCAFile = writeTestFile(t, t.TempDir(), "clients.pem", clientCA.certPEM())
-		addr := startTLSServer(t, mutual, nil)
+		mutual.ClientCAFile = testpki.WriteFile(t, t.TempDir(), "clients.pem", clientCA.PEM())
+		addr := servertest.StartTLS(t, mutual, nil)
 		if err := list(t, addr, tlsFiles(t, caFile, clientCert, clientKey, "")); err != nil {
 			t.Errorf("with the client certificate: %v", err)
 		}
@@ -200,12 +82,12 @@ func TestTLSFiles(t *testing.T) {
 
 	t.Run("token", func(t *testing.T) {
 		const token = "tls-test-token-5d1e"
-		tokens, err := server.LoadTokens(writeTestFile(t, t.TempDir(), "tokens", []byte(server.HashToken(token)+" client-test\n")))
+		tokens, err := server.LoadTokens(testpki.WriteFile(t, t.TempDir(), "tokens", []byte(server.HashToken(token)+" client-test\n")))
 		if err != nil {
 			t.Fatal(err)
 		}
-		addr := startTLSServer(t, files, tokens)
-		tok, err := client.TokenFromFile(writeTestFile(t, t.TempDir(), "token", []byte(token+"\n")))
+		addr := servertest.StartTLS(t, files, tokens)
+		tok, err := client.TokenFromFile(testpki.WriteFile(t, t.TempDir(), "token", []byte(token+"\n")))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -226,14 +108,14 @@ func TestTLSFiles(t *testing.T) {
 
 func TestTLSFilesErrors(t *testing.T) {
 	dir := t.TempDir()
-	ca := newPKICA(t, "CA")
-	certPEM, keyPEM := ca.issue(t, true)
-	_, otherKeyPEM := ca.issue(t, true)
-	caFile := writeTestFile(t, dir, "ca.pem", ca.certPEM())
-	cert := writeTestFile(t, dir, "cert.pem", certPEM)
-	key := writeTestFile(t, dir, "key.pem", keyPEM)
-	otherKey := writeTestFile(t, dir, "other-key.pem", otherKeyPEM)
-	garbage := writeTestFile(t, dir, "garbage.pem", []byte("not PEM\n"))
+	ca := testpki.NewCA(t, "CA")
+	certPEM, keyPEM := ca.Issue(t, 2, "planning-bureau", true)
+	_, otherKeyPEM := ca.Issue(t, 2, "planning-bureau", true)
+	caFile := testpki.WriteFile(t, dir, "ca.pem", ca.PEM())
+	cert := testpki.WriteFile(t, dir, "cert.pem", certPEM)
+	key := testpki.WriteFile(t, dir, "key.pem", keyPEM)
+	otherKey := testpki.WriteFile(t, dir, "other-key.pem", otherKeyPEM)
+	garbage := testpki.WriteFile(t, dir, "garbage.pem", []byte("not PEM\n"))
 	missing := filepath.Join(dir, "missing.pem")
 
 	for _, tc := range []struct {
@@ -272,7 +154,7 @@ func TestTokenFromFile(t *testing.T) {
 	dir := t.TempDir()
 	const token = "abc.DEF-123_~+/="
 	for _, content := range []string{token, token + "\n", "  " + token + "\r\n\n", "\t" + token + " "} {
-		got, err := client.TokenFromFile(writeTestFile(t, dir, "token", []byte(content)))
+		got, err := client.TokenFromFile(testpki.WriteFile(t, dir, "token", []byte(content)))
 		if err != nil || got != token {
 			t.Errorf("TokenFromFile(%q) = %q, %v; want %q", content, got, err, token)
 		}
@@ -285,7 +167,7 @@ func TestTokenFromFile(t *testing.T) {
 		{"not ASCII", token + "é", "one token"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			path := writeTestFile(t, dir, "token", []byte(tc.content))
+			path := testpki.WriteFile(t, dir, "token", []byte(tc.content))
 			got, err := client.TokenFromFile(path)
 			if err == nil {
 				t.Fatalf("TokenFromFile = %q, want an error", got)

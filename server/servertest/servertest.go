@@ -5,11 +5,16 @@ package servertest
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+
 	"github.com/civic-standards/coverage/coverage"
+	coveragev1 "github.com/civic-standards/coverage/proto/coverage/v1"
 	"github.com/civic-standards/coverage/server"
 )
 
@@ -53,4 +58,31 @@ func Start(t testing.TB, cfg server.Config) *server.Server {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// StartTLS serves the coverage service alone, over TLS configured by files
+// and checking tokens (nil: none), on a loopback port until the test ends,
+// and returns its address: for the tests of clients' TLS and token options.
+func StartTLS(t testing.TB, files server.TLSFiles, tokens *server.Tokens) string {
+	t.Helper()
+	cfg, err := files.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	catalog, err := coverage.DefaultCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := grpc.NewServer(grpc.Creds(credentials.NewTLS(cfg)),
+		grpc.ChainUnaryInterceptor(tokens.UnaryServerInterceptor()),
+		grpc.ChainStreamInterceptor(tokens.StreamServerInterceptor()))
+	coveragev1.RegisterCoverageServiceServer(s, server.NewService(catalog))
+	done := make(chan struct{})
+	go func() { defer close(done); _ = s.Serve(lis) }()
+	t.Cleanup(func() { s.Stop(); <-done })
+	return lis.Addr().String()
 }
