@@ -1,15 +1,19 @@
 package coverage
 
 import (
+	"cmp"
 	"fmt"
+	"math"
+	"slices"
 	"sort"
 )
 
 // BatchSummary accumulates the audits of a batch of settlements: counts by
 // status per rule, the settlements furthest from compliance per rule, and the
 // rules defined over the batch as a whole (for example ≥ 80% of small towns
-// run a standard kindergarten). Its memory does not grow with the batch: it
-// keeps counts and, per rule, only the furthest few.
+// run a standard kindergarten), and the actions of the non-compliant results
+// totalled by kind. Its memory does not grow with the batch: it keeps counts,
+// per rule only the furthest few, and one total per kind of action.
 type BatchSummary struct {
 	rs       *Ruleset
 	keep     int
@@ -18,6 +22,11 @@ type BatchSummary struct {
 	rejected int
 	rules    map[string]*RuleSummary
 	order    []string
+	// sums are the rules' summaries in ruleset order, and pos the position
+	// of each rule ID in it.
+	sums    []*RuleSummary
+	pos     map[string]int
+	actions actionTotals
 }
 
 // RuleSummary is one rule's results across a batch.
@@ -62,6 +71,14 @@ func NewBatchSummary(rs *Ruleset, keep int) *BatchSummary {
 		b.rules[r.ID] = &RuleSummary{RuleID: r.ID, Counts: StatusCounts{}}
 		b.order = append(b.order, r.ID)
 	}
+	b.pos = make(map[string]int, len(b.order))
+	for i, id := range b.order {
+		b.sums = append(b.sums, b.rules[id])
+		if _, dup := b.pos[id]; !dup {
+			b.pos[id] = i
+		}
+	}
+	b.actions.init(len(b.order))
 	return b
 }
 
@@ -75,13 +92,26 @@ func (b *BatchSummary) AddRejected() {
 func (b *BatchSummary) Add(a *Audit) {
 	b.total++
 	b.audited++
+	next := 0
 	for i := range a.Results {
 		r := &a.Results[i]
-		rsum, ok := b.rules[r.RuleID]
-		if !ok {
-			continue
+		// Results come in ruleset order, so the next rule is nearly always
+		// the result's: a string comparison instead of a map lookup.
+		pos := next
+		if pos >= len(b.order) || b.order[pos] != r.RuleID {
+			var ok bool
+			if pos, ok = b.pos[r.RuleID]; !ok {
+				continue
+			}
 		}
+		next = pos + 1
+		rsum := b.sums[pos]
 		rsum.Counts[r.Status]++
+		if r.Status == StatusNonCompliant {
+			for j := range r.Actions {
+				b.actions.add(pos, b.audited, &r.Actions[j])
+			}
+		}
 		if r.Status == StatusNonCompliant && r.Shortfall != nil && b.keep > 0 {
 			rsum.Furthest = insertFurthest(rsum.Furthest, Furthest{
 				SettlementID: a.SettlementID, SettlementName: a.SettlementName,
@@ -112,9 +142,9 @@ func (b *BatchSummary) Totals() (total, audited, rejected int) {
 
 // Rules returns the per-rule summaries in ruleset order.
 func (b *BatchSummary) Rules() []RuleSummary {
-	out := make([]RuleSummary, 0, len(b.order))
-	for _, id := range b.order {
-		out = append(out, *b.rules[id])
+	out := make([]RuleSummary, 0, len(b.sums))
+	for _, s := range b.sums {
+		out = append(out, *s)
 	}
 	return out
 }
@@ -172,4 +202,148 @@ func (b *BatchSummary) Aggregates() []AggregateResult {
 		out = append(out, ag)
 	}
 	return out
+}
+
+// ActionTotal is one kind of action summed over a batch.
+type ActionTotal struct {
+	Kind         string
+	Unit         string
+	UnitZh       string
+	Facility     FacilityType
+	VehicleClass string
+	Quantity     float64
+	Settlements  int64    // settlements that need it
+	Rules        []string // rule IDs that contributed, in ruleset order
+}
+
+// Actions returns the actions of the batch's non-compliant results, totalled
+// by kind, unit, facility type and vehicle class, in an order that does not
+// depend on the order the audits were added in: by the first rule of the
+// ruleset that contributed, then by facility type in FacilityTypes order.
+func (b *BatchSummary) Actions() []ActionTotal {
+	t := &b.actions
+	out := make([]ActionTotal, len(t.slots))
+	idx := make([]int, len(t.slots))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(i, j int) int {
+		x, y := &t.slots[i], &t.slots[j]
+		return cmp.Or(
+			cmp.Compare(x.firstRule, y.firstRule),
+			cmp.Compare(facilityRank(x.key.facility), facilityRank(y.key.facility)),
+			cmp.Compare(x.key.kind, y.key.kind),
+			cmp.Compare(x.key.unit, y.key.unit),
+			cmp.Compare(x.key.unitZh, y.key.unitZh),
+			cmp.Compare(x.key.facility, y.key.facility),
+			cmp.Compare(x.key.vehicleClass, y.key.vehicleClass),
+		)
+	})
+	for n, i := range idx {
+		s := &t.slots[i]
+		var rules []string
+		for pos, id := range b.order {
+			if s.rules[pos/64]&(1<<(pos%64)) != 0 {
+				rules = append(rules, id)
+			}
+		}
+		out[n] = ActionTotal{
+			Kind: s.key.kind, Unit: s.key.unit, UnitZh: s.key.unitZh,
+			Facility: s.key.facility, VehicleClass: s.key.vehicleClass,
+			Quantity: s.sum + s.comp, Settlements: s.settlements, Rules: rules,
+		}
+	}
+	return out
+}
+
+// facilityRank orders facility types as FacilityTypes lists them, after
+// actions without one and before types this version does not know.
+func facilityRank(f FacilityType) int {
+	if f == "" {
+		return -1
+	}
+	if i := slices.Index(FacilityTypes, f); i >= 0 {
+		return i
+	}
+	return len(FacilityTypes)
+}
+
+// actionTotals sums actions by kind, units, facility type and vehicle class.
+// The totals come from the actions the results carry, not from the
+// ruleset's specs, so that a summary rebuilt from results sent over the wire,
+// against a ruleset without its specs, totals the same.
+type actionTotals struct {
+	slots []actionSlot
+	byKey map[actionKey]int
+	// ofRule lists, per rule position, the slots its actions went to: a rule
+	// has one kind of action (one per facility type for facility rules), so
+	// a short scan with string comparisons finds the slot without hashing.
+	ofRule [][]int
+	words  int // bitset words per slot, one bit per rule position
+}
+
+type actionKey struct {
+	kind, unit, unitZh string
+	facility           FacilityType
+	vehicleClass       string
+}
+
+type actionSlot struct {
+	key       actionKey
+	sum, comp float64 // Neumaier-compensated sum, so the total hardly depends on the order of the audits
+	// settlements counts the audits that needed the action; lastAudit is
+	// the last of them, so that two rules of one audit count it once.
+	settlements int64
+	lastAudit   int
+	firstRule   int
+	rules       []uint64
+}
+
+func (t *actionTotals) init(rules int) {
+	t.byKey = map[actionKey]int{}
+	t.ofRule = make([][]int, rules)
+	t.words = (rules + 63) / 64
+}
+
+// add adds an action of the rule at pos to the totals, for the audit numbered audit.
+func (t *actionTotals) add(pos, audit int, a *Action) {
+	k := -1
+	for _, i := range t.ofRule[pos] {
+		s := &t.slots[i].key
+		if s.facility == a.Facility && s.kind == a.Kind && s.unit == a.Unit && s.unitZh == a.UnitZh && s.vehicleClass == a.VehicleClass {
+			k = i
+			break
+		}
+	}
+	if k < 0 {
+		k = t.slot(pos, actionKey{kind: a.Kind, unit: a.Unit, unitZh: a.UnitZh, facility: a.Facility, vehicleClass: a.VehicleClass})
+	}
+	s := &t.slots[k]
+	x := a.Quantity
+	sum := s.sum + x
+	if math.Abs(s.sum) >= math.Abs(x) {
+		s.comp += (s.sum - sum) + x
+	} else {
+		s.comp += (x - sum) + s.sum
+	}
+	s.sum = sum
+	if s.lastAudit != audit {
+		s.lastAudit = audit
+		s.settlements++
+	}
+}
+
+// slot finds or makes the slot of key and records that the rule at pos uses it.
+func (t *actionTotals) slot(pos int, key actionKey) int {
+	k, ok := t.byKey[key]
+	if !ok {
+		k = len(t.slots)
+		t.slots = append(t.slots, actionSlot{key: key, firstRule: pos, rules: make([]uint64, t.words)})
+		t.byKey[key] = k
+	}
+	s := &t.slots[k]
+	s.firstRule = min(s.firstRule, pos)
+	s.rules[pos/64] |= 1 << (pos % 64)
+	t.ofRule[pos] = append(t.ofRule[pos], k)
+	return k
 }

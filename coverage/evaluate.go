@@ -518,6 +518,8 @@ func (e *evaluation) measure() Result {
 			return e.finish(StatusCompliant, factInfos[f].yes)
 		}
 		e.res.Value = Float64(0)
+		// A declared fact has no quantity; what is missing is the one thing declared.
+		e.addAction(actionVars{quantity: 1})
 		return e.finish(StatusNonCompliant, factInfos[f].no)
 	case MetricFacilityCount:
 		return e.facilities()
@@ -552,6 +554,7 @@ func (e *evaluation) judge(value, have, need, step float64, action func(float64)
 func (e *evaluation) short(q float64, action func(float64) string, reason string) Result {
 	e.res.Shortfall = Float64(q)
 	e.res.ShortfallItems = []Shortfall{{Quantity: q, Unit: e.r.ShortfallUnit, Action: action(q)}}
+	e.addAction(actionVars{quantity: q})
 	return e.finish(StatusNonCompliant, reason)
 }
 
@@ -583,6 +586,7 @@ func (e *evaluation) facilities() Result {
 			Quantity: float64(missing), Unit: e.r.ShortfallUnit, Facility: f,
 			Action: fmt.Sprintf("build %d %s", missing, f.Noun(missing)),
 		})
+		e.addAction(actionVars{quantity: float64(missing), facility: f})
 	}
 	if len(e.r.Facilities) == 1 {
 		f := e.r.Facilities[0]
@@ -719,6 +723,9 @@ func (e *evaluation) stopCoverageShare() Result {
 		{Quantity: short, Unit: e.r.ShortfallUnit, Action: fmt.Sprintf("bring %s more of the central area within %s m of a bus stop", pct(short), num(sc.RadiusM))},
 		{Quantity: km2, Unit: "km²", Action: fmt.Sprintf("cover %s km² more of the central area", num(km2))},
 	}
+	// The action is in km², not a share: km² add up across cities, shares
+	// of areas of different sizes do not.
+	e.addAction(actionVars{quantity: km2, radiusM: sc.RadiusM, share: short})
 	return e.finish(StatusNonCompliant, fmt.Sprintf("%s of the central area (%s of %s km²) is within %s m of a bus stop, below the threshold of %s",
 		pct(sc.Share), num(sc.CoveredKm2), num(sc.TotalKm2), num(sc.RadiusM), pct(th)))
 }

@@ -184,6 +184,12 @@ type ruleCase struct {
 	thresholdReason string
 	// thresholdUnchecked skips the threshold assertion (see TestBugInsufficientDataThresholdOfScaledFacilityRules).
 	thresholdUnchecked bool
+	// actions are the result's actions, every field compared; a
+	// non-compliant case must list them (nil for rules without an action),
+	// unless actionsUnchecked defers them to another test (the coverage
+	// rule's km², checked in TestEvaluateStopCoverage).
+	actions          []Action
+	actionsUnchecked bool
 }
 
 func item(q float64, unit string) []Shortfall { return []Shortfall{{Quantity: q, Unit: unit}} }
@@ -244,6 +250,53 @@ func ruleCases() []ruleCase {
 	fact := func(kind Kind, f DeclaredFact, v bool) *Settlement {
 		return &Settlement{ID: "c", Kind: kind, Declared: declared(f, v)}
 	}
+	// The actions jilin-2014's specs give, with the numbers as each
+	// language prints them (grouped in English, not in Chinese).
+	one := func(kind string, q float64, unit, unitZh, text, textZh string) []Action {
+		return []Action{{Kind: kind, Quantity: q, Unit: unit, UnitZh: unitZh, Text: text, TextZh: textZh}}
+	}
+	buses := func(units, vehicles float64, en, zh string) []Action {
+		a := one("ADD_BUSES", vehicles, "buses", "辆",
+			"add "+en+" standard units of buses, e.g. "+group(int64(vehicles))+" × 12 m buses",
+			"新增公共交通车辆"+zh+"标台，折合12米公交车"+strconv.Itoa(int(vehicles))+"辆")
+		a[0].VehicleClass = "LENGTH_10_13M"
+		return a
+	}
+	speed := func(q float64, n string) []Action {
+		return one("RAISE_BUS_SPEED", q, "km/h", "公里/小时", "raise the average bus operating speed by "+n+" km/h", "公共汽车平均运营时速提高"+n+"公里/小时")
+	}
+	depotArea := func(q float64, en, zh string) []Action {
+		return one("ADD_BUS_DEPOT_AREA", q, "m² of bus depot", "平方米", "add "+en+" m² of bus depot", "新增公交停车场面积"+zh+"平方米")
+	}
+	parkingSpaces := func(q float64, en, zh string) []Action {
+		return one("ADD_PUBLIC_PARKING_SPACES", q, "public parking spaces", "个", "add "+en+" public parking spaces", "新增公共停车泊位"+zh+"个")
+	}
+	its := func() []Action {
+		return one("ESTABLISH_INTELLIGENT_TRAFFIC_SYSTEM", 1, "systems", "套",
+			"establish an intelligent traffic management system with bus priority and real-time junction signal control",
+			"建立具有公交优先和路口信号实时控制等功能的智能交通管控系统")
+	}
+	beds := func(q float64, n string) []Action {
+		return one("ADD_ELDERLY_CARE_BEDS", q, "beds", "张", "add "+n+" elderly-care beds", "新增养老床位"+n+"张")
+	}
+	build := func(f FacilityType, q float64, text, textZh string) []Action {
+		unitZh := "所"
+		if _, measure, ok := strings.Cut(textZh, strconv.Itoa(int(q))); ok {
+			unitZh = measure
+		}
+		return []Action{{Kind: "BUILD_FACILITY", Quantity: q, Unit: "facilities", UnitZh: unitZh, Facility: f, Text: text, TextZh: textZh}}
+	}
+	oneCentre := build(FacilityCommunityHealthCentre, 1, "build 1 community health service centre", "新建社区卫生服务中心1所")
+	oneStation := build(FacilityCommunityHealthStation, 1, "build 1 community health service station", "新建社区卫生服务站1个")
+	oneMuseum := build(FacilityMuseum, 1, "build 1 museum", "新建博物馆1座")
+	enrol := func(q float64, n string) []Action {
+		return one("ENROL_PRESCHOOL_CHILDREN", q, "children", "人", "enrol "+n+" more children in preschool", "新增学前教育在园幼儿"+n+"人")
+	}
+	lessLand := func(q float64, n string) []Action {
+		return one("REDUCE_CONSTRUCTION_LAND", q, "km² of urban construction land", "平方公里",
+			"reduce urban construction land by "+n+" km², or house more residents on it",
+			"城市建设用地减少"+n+"平方公里，或在现有用地上容纳更多城区人口")
+	}
 	const oneThreshold = "the plan sets one threshold for every settlement the rule applies to"
 
 	return []ruleCase{
@@ -252,18 +305,18 @@ func ruleCases() []ruleCase {
 			status: StatusCompliant, value: F(1), threshold: F(1.0), tier: "LARGE", note: "radius 300 m",
 			thresholdReason: "LARGE tier"},
 		{name: "2,000,000 is LARGE, uncovered", rule: "T18-STOP-COVERAGE-300M", s: uncovered(2_000_000),
-			status: StatusNonCompliant, value: F(0), threshold: F(1.0), tier: "LARGE",
+			status: StatusNonCompliant, actionsUnchecked: true, value: F(0), threshold: F(1.0), tier: "LARGE",
 			shortfall: F(1.0), items: shareItem(1.0), moreItems: true},
 		{name: "1,999,999 is MEDIUM", rule: "T18-STOP-COVERAGE-300M", s: uncovered(1_999_999),
-			status: StatusNonCompliant, value: F(0), threshold: F(0.7), tier: "MEDIUM",
+			status: StatusNonCompliant, actionsUnchecked: true, value: F(0), threshold: F(0.7), tier: "MEDIUM",
 			shortfall: F(0.7), items: shareItem(0.7), moreItems: true},
 		{name: "500,000 is MEDIUM", rule: "T18-STOP-COVERAGE-300M", s: uncovered(500_000),
-			status: StatusNonCompliant, value: F(0), threshold: F(0.7), tier: "MEDIUM",
+			status: StatusNonCompliant, actionsUnchecked: true, value: F(0), threshold: F(0.7), tier: "MEDIUM",
 			shortfall: F(0.7), items: shareItem(0.7), moreItems: true},
 		{name: "500,000 fully covered", rule: "T18-STOP-COVERAGE-300M", s: covered(KindCity, 500_000),
 			status: StatusCompliant, value: F(1), threshold: F(0.7), tier: "MEDIUM"},
 		{name: "499,999 is SMALL", rule: "T18-STOP-COVERAGE-300M", s: uncovered(499_999),
-			status: StatusNonCompliant, value: F(0), threshold: F(0.6), tier: "SMALL",
+			status: StatusNonCompliant, actionsUnchecked: true, value: F(0), threshold: F(0.6), tier: "SMALL",
 			shortfall: F(0.6), items: shareItem(0.6), moreItems: true},
 		{name: "county-level city applies", rule: "T18-STOP-COVERAGE-300M", s: covered(KindCountyLevelCity, 300_000),
 			status: StatusCompliant, value: F(1), threshold: F(0.6), tier: "SMALL"},
@@ -288,23 +341,23 @@ func ruleCases() []ruleCase {
 			status: StatusCompliant, value: F(15), threshold: F(15), tier: "LARGE",
 			thresholdReason: "LARGE tier (≥ 2,000,000 urban residents): urban population 2,000,000"},
 		{name: "2,000,000 LARGE just below 15", rule: "T18-FLEET-PER-10K", s: cityFleet(2_000_000, 2999),
-			status: StatusNonCompliant, value: F(14.995), threshold: F(15), tier: "LARGE",
+			status: StatusNonCompliant, actions: buses(1, 1, "1", "1"), value: F(14.995), threshold: F(15), tier: "LARGE",
 			shortfall: F(1), items: item(1, "standard units (标台)")},
 		{name: "2,000,000 LARGE held to 15 not 12", rule: "T18-FLEET-PER-10K", s: cityFleet(2_000_000, 2400),
-			status: StatusNonCompliant, value: F(12), threshold: F(15), tier: "LARGE",
+			status: StatusNonCompliant, actions: buses(600, 462, "600", "600"), value: F(12), threshold: F(15), tier: "LARGE",
 			shortfall: F(600), items: item(600, "standard units (标台)")},
 		{name: "1,999,999 MEDIUM at 12", rule: "T18-FLEET-PER-10K", s: cityFleet(1_999_999, 2400),
 			status: StatusCompliant, value: F(2400 * 10000 / 1_999_999.0), threshold: F(12), tier: "MEDIUM"},
 		{name: "500,000 MEDIUM held to 12 not 10", rule: "T18-FLEET-PER-10K", s: cityFleet(500_000, 500),
-			status: StatusNonCompliant, value: F(10), threshold: F(12), tier: "MEDIUM",
+			status: StatusNonCompliant, actions: buses(100, 77, "100", "100"), value: F(10), threshold: F(12), tier: "MEDIUM",
 			shortfall: F(100), items: item(100, "standard units (标台)")},
 		{name: "500,000 MEDIUM half a unit short", rule: "T18-FLEET-PER-10K", s: cityFleet(500_000, 599.5),
-			status: StatusNonCompliant, value: F(11.99), threshold: F(12), tier: "MEDIUM",
+			status: StatusNonCompliant, actions: buses(0.5, 1, "0.5", "0.5"), value: F(11.99), threshold: F(12), tier: "MEDIUM",
 			shortfall: F(0.5), items: item(0.5, "standard units (标台)")},
 		{name: "499,999 SMALL at 10", rule: "T18-FLEET-PER-10K", s: cityFleet(499_999, 500),
 			status: StatusCompliant, value: F(500 * 10000 / 499_999.0), threshold: F(10), tier: "SMALL"},
 		{name: "499,999 SMALL short by a hundredth", rule: "T18-FLEET-PER-10K", s: cityFleet(499_999, 499.99),
-			status: StatusNonCompliant, value: F(499.99 * 10000 / 499_999), threshold: F(10), tier: "SMALL",
+			status: StatusNonCompliant, actions: buses(0.01, 1, "0.01", "0.01"), value: F(499.99 * 10000 / 499_999), threshold: F(10), tier: "SMALL",
 			shortfall: F(0.01), items: item(0.01, "standard units (标台)")},
 		{name: "zero urban population", rule: "T18-FLEET-PER-10K", s: cityFleet(0, 10),
 			status: StatusNotApplicable, threshold: F(10), tier: "SMALL", reason: "no urban residents"},
@@ -331,20 +384,20 @@ func ruleCases() []ruleCase {
 		{name: "2,000,000 LARGE at 15 km/h", rule: "T18-BUS-SPEED", s: citySpeed(2_000_000, 15),
 			status: StatusCompliant, value: F(15), threshold: F(15), tier: "LARGE"},
 		{name: "2,000,000 LARGE at 14 km/h", rule: "T18-BUS-SPEED", s: citySpeed(2_000_000, 14),
-			status: StatusNonCompliant, value: F(14), threshold: F(15), tier: "LARGE",
+			status: StatusNonCompliant, actions: speed(1, "1"), value: F(14), threshold: F(15), tier: "LARGE",
 			shortfall: F(1), items: item(1, "km/h")},
 		{name: "1,999,999 MEDIUM held to 20", rule: "T18-BUS-SPEED", s: citySpeed(1_999_999, 19.5),
-			status: StatusNonCompliant, value: F(19.5), threshold: F(20), tier: "MEDIUM",
+			status: StatusNonCompliant, actions: speed(0.5, "0.5"), value: F(19.5), threshold: F(20), tier: "MEDIUM",
 			shortfall: F(0.5), items: item(0.5, "km/h")},
 		{name: "1,999,999 MEDIUM at 20", rule: "T18-BUS-SPEED", s: citySpeed(1_999_999, 20),
 			status: StatusCompliant, value: F(20), threshold: F(20), tier: "MEDIUM"},
 		{name: "500,000 MEDIUM at 20", rule: "T18-BUS-SPEED", s: citySpeed(500_000, 20),
 			status: StatusCompliant, value: F(20), threshold: F(20), tier: "MEDIUM"},
 		{name: "499,999 SMALL held to 25", rule: "T18-BUS-SPEED", s: citySpeed(499_999, 24),
-			status: StatusNonCompliant, value: F(24), threshold: F(25), tier: "SMALL",
+			status: StatusNonCompliant, actions: speed(1, "1"), value: F(24), threshold: F(25), tier: "SMALL",
 			shortfall: F(1), items: item(1, "km/h")},
 		{name: "499,999 SMALL a hundredth short", rule: "T18-BUS-SPEED", s: citySpeed(499_999, 24.99),
-			status: StatusNonCompliant, value: F(24.99), threshold: F(25), tier: "SMALL",
+			status: StatusNonCompliant, actions: speed(0.01, "0.01"), value: F(24.99), threshold: F(25), tier: "SMALL",
 			shortfall: F(0.01), items: item(0.01, "km/h")},
 		{name: "499,999 SMALL at 25", rule: "T18-BUS-SPEED", s: citySpeed(499_999, 25),
 			status: StatusCompliant, value: F(25), threshold: F(25), tier: "SMALL"},
@@ -365,10 +418,10 @@ func ruleCases() []ruleCase {
 			s:      depot(KindCountyLevelCity, 1950, &Fleet{Vehicles: []VehicleGroup{{LengthM: F(12), Count: 10}}}),
 			status: StatusCompliant, value: F(150), threshold: F(150)},
 		{name: "140 per unit", rule: "T18-DEPOT-AREA", s: depot(KindCity, 14000, units(100)),
-			status: StatusNonCompliant, value: F(140), threshold: F(150),
+			status: StatusNonCompliant, actions: depotArea(1000, "1,000", "1000"), value: F(140), threshold: F(150),
 			shortfall: F(1000), items: item(1000, "m² of bus depot")},
 		{name: "fractional area rounds the shortfall up", rule: "T18-DEPOT-AREA", s: depot(KindCity, 14999.5, units(100)),
-			status: StatusNonCompliant, value: F(149.995), threshold: F(150),
+			status: StatusNonCompliant, actions: depotArea(1, "1", "1"), value: F(149.995), threshold: F(150),
 			shortfall: F(1), items: item(1, "m² of bus depot")},
 		{name: "empty fleet", rule: "T18-DEPOT-AREA",
 			s:      depot(KindCity, 1000, &Fleet{Vehicles: []VehicleGroup{{VehicleClass: "LENGTH_7_10M", Count: 0}}}),
@@ -395,13 +448,13 @@ func ruleCases() []ruleCase {
 			status: StatusCompliant, value: F(31), threshold: F(25), upper: F(30), sizeClass: parkingBand,
 			note: "31 spaces per 100 vehicles is above the 25–30 target band: informational, not a failure"},
 		{name: "24.99 short one space", rule: "T18-PARKING", s: parking(KindCity, 10000, 2499),
-			status: StatusNonCompliant, value: F(24.99), threshold: F(25), upper: F(30), sizeClass: parkingBand,
+			status: StatusNonCompliant, actions: parkingSpaces(1, "1", "1"), value: F(24.99), threshold: F(25), upper: F(30), sizeClass: parkingBand,
 			shortfall: F(1), items: item(1, "public parking spaces")},
 		{name: "10 per 100", rule: "T18-PARKING", s: parking(KindCounty, 10000, 1000),
-			status: StatusNonCompliant, value: F(10), threshold: F(25), upper: F(30), sizeClass: parkingBand,
+			status: StatusNonCompliant, actions: parkingSpaces(1500, "1,500", "1500"), value: F(10), threshold: F(25), upper: F(30), sizeClass: parkingBand,
 			shortfall: F(1500), items: item(1500, "public parking spaces")},
 		{name: "shortfall rounds up to whole spaces", rule: "T18-PARKING", s: parking(KindCity, 7, 1),
-			status: StatusNonCompliant, value: F(100.0 / 7), threshold: F(25), upper: F(30), sizeClass: parkingBand,
+			status: StatusNonCompliant, actions: parkingSpaces(1, "1", "1"), value: F(100.0 / 7), threshold: F(25), upper: F(30), sizeClass: parkingBand,
 			shortfall: F(1), items: item(1, "public parking spaces")},
 		{name: "zero vehicles", rule: "T18-PARKING", s: parking(KindCity, 0, 10),
 			status: StatusNotApplicable, threshold: F(25), upper: F(30), sizeClass: parkingBand,
@@ -421,7 +474,7 @@ func ruleCases() []ruleCase {
 		{name: "declared true", rule: "T18-ROAD-HIERARCHY", s: fact(KindCity, FactRoadHierarchy, true),
 			status: StatusCompliant, value: F(1), threshold: F(1)},
 		{name: "declared false", rule: "T18-ROAD-HIERARCHY", s: fact(KindCountyLevelCity, FactRoadHierarchy, false),
-			status: StatusNonCompliant, value: F(0), threshold: F(1)},
+			status: StatusNonCompliant, actions: nil, value: F(0), threshold: F(1)},
 		{name: "absent", rule: "T18-ROAD-HIERARCHY", s: &Settlement{Kind: KindCity},
 			status: StatusInsufficientData, threshold: F(1), missing: []string{fRoads}},
 		{name: "town not applicable", rule: "T18-ROAD-HIERARCHY", s: fact(KindTown, FactRoadHierarchy, true),
@@ -431,7 +484,7 @@ func ruleCases() []ruleCase {
 		{name: "declared true", rule: "T18-ITS", s: fact(KindCity, FactIntelligentTrafficSystem, true),
 			status: StatusCompliant, value: F(1), threshold: F(1)},
 		{name: "declared false", rule: "T18-ITS", s: fact(KindCity, FactIntelligentTrafficSystem, false),
-			status: StatusNonCompliant, value: F(0), threshold: F(1)},
+			status: StatusNonCompliant, actions: its(), value: F(0), threshold: F(1)},
 		{name: "absent", rule: "T18-ITS", s: &Settlement{Kind: KindCity},
 			status: StatusInsufficientData, threshold: F(1), missing: []string{fITS}},
 		{name: "other fact does not count", rule: "T18-ITS", s: fact(KindCity, FactRoadHierarchy, true),
@@ -445,7 +498,7 @@ func ruleCases() []ruleCase {
 		{name: "district declared true", rule: "T19-COMPULSORY-BALANCE", s: fact(KindDistrict, FactCompulsoryEducationBalance, true),
 			status: StatusCompliant, value: F(1), threshold: F(1)},
 		{name: "county-level city declared false", rule: "T19-COMPULSORY-BALANCE", s: fact(KindCountyLevelCity, FactCompulsoryEducationBalance, false),
-			status: StatusNonCompliant, value: F(0), threshold: F(1)},
+			status: StatusNonCompliant, actions: nil, value: F(0), threshold: F(1)},
 		{name: "absent", rule: "T19-COMPULSORY-BALANCE", s: &Settlement{Kind: KindCounty},
 			status: StatusInsufficientData, threshold: F(1), missing: []string{fBalance}},
 		{name: "town not applicable", rule: "T19-COMPULSORY-BALANCE", s: fact(KindTown, FactCompulsoryEducationBalance, true),
@@ -455,18 +508,18 @@ func ruleCases() []ruleCase {
 
 		// --- T19-ELDERLY-BEDS: 36 per 1,000 aged 60+ ------------------------------------------
 		{name: "acceptance t1", rule: "T19-ELDERLY-BEDS", s: elderly(12000, 300),
-			status: StatusNonCompliant, value: F(25), threshold: F(36), shortfall: F(132), items: item(132, "beds"),
+			status: StatusNonCompliant, actions: beds(132, "132"), value: F(25), threshold: F(36), shortfall: F(132), items: item(132, "beds"),
 			thresholdReason: oneThreshold},
 		{name: "exactly 36", rule: "T19-ELDERLY-BEDS", s: elderly(12000, 432),
 			status: StatusCompliant, value: F(36), threshold: F(36)},
 		{name: "one bed short", rule: "T19-ELDERLY-BEDS", s: elderly(12000, 431),
-			status: StatusNonCompliant, value: F(35.916666666666664), threshold: F(36), shortfall: F(1), items: item(1, "beds")},
+			status: StatusNonCompliant, actions: beds(1, "1"), value: F(35.916666666666664), threshold: F(36), shortfall: F(1), items: item(1, "beds")},
 		{name: "12,345 elderly need 445 beds, 444 short by one", rule: "T19-ELDERLY-BEDS", s: elderly(12345, 444),
-			status: StatusNonCompliant, value: F(444000.0 / 12345), threshold: F(36), shortfall: F(1), items: item(1, "beds")},
+			status: StatusNonCompliant, actions: beds(1, "1"), value: F(444000.0 / 12345), threshold: F(36), shortfall: F(1), items: item(1, "beds")},
 		{name: "12,345 elderly, 445 beds", rule: "T19-ELDERLY-BEDS", s: elderly(12345, 445),
 			status: StatusCompliant, value: F(445000.0 / 12345), threshold: F(36)},
 		{name: "12,345 elderly, no beds", rule: "T19-ELDERLY-BEDS", s: elderly(12345, 0),
-			status: StatusNonCompliant, value: F(0), threshold: F(36), shortfall: F(445), items: item(445, "beds")},
+			status: StatusNonCompliant, actions: beds(445, "445"), value: F(0), threshold: F(36), shortfall: F(445), items: item(445, "beds")},
 		{name: "city applies too", rule: "T19-ELDERLY-BEDS",
 			s:      &Settlement{Kind: KindCity, ElderlyPopulation: Int64(500_000), ElderlyCareBeds: Int64(20_000)},
 			status: StatusCompliant, value: F(40), threshold: F(36)},
@@ -493,7 +546,7 @@ func ruleCases() []ruleCase {
 			status: StatusCompliant, value: F(2), threshold: F(1)},
 		{name: "county has none", rule: "T19-COUNTY-GENERAL-HOSPITAL",
 			s:      &Settlement{Kind: KindCounty, Facilities: fac(FacilityLevel2GeneralHospital, 0)},
-			status: StatusNonCompliant, value: F(0), threshold: F(1), shortfall: F(1),
+			status: StatusNonCompliant, actions: build(FacilityLevel2GeneralHospital, 1, "build 1 level-2 general hospital", "新建二级综合医院1所"), value: F(0), threshold: F(1), shortfall: F(1),
 			items: []Shortfall{facItem(1, FacilityLevel2GeneralHospital)}},
 		{name: "town not applicable", rule: "T19-COUNTY-GENERAL-HOSPITAL",
 			s:      &Settlement{Kind: KindTown, Facilities: fac(FacilityLevel2GeneralHospital, 0)},
@@ -509,7 +562,7 @@ func ruleCases() []ruleCase {
 			status: StatusInsufficientData, missing: []string{fKind}},
 		{name: "acceptance: county-level city without TCM hospital", rule: "T19-COUNTY-TCM-HOSPITAL",
 			s:      &Settlement{Kind: KindCountyLevelCity, Facilities: fac(FacilityTCMHospital, 0)},
-			status: StatusNonCompliant, value: F(0), threshold: F(1), shortfall: F(1),
+			status: StatusNonCompliant, actions: build(FacilityTCMHospital, 1, "build 1 traditional-Chinese-medicine hospital", "新建中医医院1所"), value: F(0), threshold: F(1), shortfall: F(1),
 			items: []Shortfall{facItem(1, FacilityTCMHospital)}},
 		{name: "county has one", rule: "T19-COUNTY-TCM-HOSPITAL",
 			s:      &Settlement{Kind: KindCounty, Facilities: fac(FacilityTCMHospital, 1)},
@@ -538,7 +591,7 @@ func ruleCases() []ruleCase {
 			status: StatusInsufficientData, missing: []string{"settlement.regionalCentralCity"}, thresholdUnchecked: true},
 		{name: "regional central city has none", rule: "T19-MCH-HOSPITAL",
 			s:      rcc(KindCity, fac(FacilityMaternalChildHealthHosp, 0)),
-			status: StatusNonCompliant, value: F(0), threshold: F(1), shortfall: F(1),
+			status: StatusNonCompliant, actions: build(FacilityMaternalChildHealthHosp, 1, "build 1 maternal and child health hospital", "新建妇幼保健院1所"), value: F(0), threshold: F(1), shortfall: F(1),
 			items: []Shortfall{facItem(1, FacilityMaternalChildHealthHosp)}},
 		{name: "not flagged", rule: "T19-MCH-HOSPITAL",
 			s:      &Settlement{Kind: KindCity, RegionalCentralCity: Bool(false), Facilities: fac(FacilityMaternalChildHealthHosp, 0)},
@@ -557,10 +610,10 @@ func ruleCases() []ruleCase {
 			status: StatusCompliant, value: F(1), threshold: F(1), sizeClass: centreSmall,
 			thresholdReason: "towns of 30,000–99,999 residents: resident population 30,000"},
 		{name: "30,000 with none", rule: "T19-COMMUNITY-HEALTH-CENTRE", s: centre(30_000, 0),
-			status: StatusNonCompliant, value: F(0), threshold: F(1), sizeClass: centreSmall, shortfall: F(1),
+			status: StatusNonCompliant, actions: oneCentre, value: F(0), threshold: F(1), sizeClass: centreSmall, shortfall: F(1),
 			items: []Shortfall{facItem(1, FacilityCommunityHealthCentre)}},
 		{name: "acceptance: 35,000 with none", rule: "T19-COMMUNITY-HEALTH-CENTRE", s: centre(35_000, 0),
-			status: StatusNonCompliant, value: F(0), threshold: F(1), sizeClass: centreSmall, shortfall: F(1),
+			status: StatusNonCompliant, actions: oneCentre, value: F(0), threshold: F(1), sizeClass: centreSmall, shortfall: F(1),
 			items: []Shortfall{facItem(1, FacilityCommunityHealthCentre)}},
 		{name: "99,999 with one", rule: "T19-COMMUNITY-HEALTH-CENTRE", s: centre(99_999, 1),
 			status: StatusCompliant, value: F(1), threshold: F(1), sizeClass: centreSmall},
@@ -568,20 +621,20 @@ func ruleCases() []ruleCase {
 			status: StatusCompliant, value: F(1), threshold: F(1), sizeClass: centreLarge,
 			note: "Interpretation: ", thresholdReason: "1 required (⌈100,000 ÷ 100,000⌉)"},
 		{name: "100,000 with none", rule: "T19-COMMUNITY-HEALTH-CENTRE", s: centre(100_000, 0),
-			status: StatusNonCompliant, value: F(0), threshold: F(1), sizeClass: centreLarge, shortfall: F(1),
+			status: StatusNonCompliant, actions: oneCentre, value: F(0), threshold: F(1), sizeClass: centreLarge, shortfall: F(1),
 			items: []Shortfall{facItem(1, FacilityCommunityHealthCentre)}},
 		{name: "100,001 needs two", rule: "T19-COMMUNITY-HEALTH-CENTRE", s: centre(100_001, 1),
-			status: StatusNonCompliant, value: F(1), threshold: F(2), sizeClass: centreLarge, shortfall: F(1),
+			status: StatusNonCompliant, actions: oneCentre, value: F(1), threshold: F(2), sizeClass: centreLarge, shortfall: F(1),
 			items:           []Shortfall{facItem(1, FacilityCommunityHealthCentre)},
 			thresholdReason: "2 required (⌈100,001 ÷ 100,000⌉)"},
 		{name: "100,001 with two", rule: "T19-COMMUNITY-HEALTH-CENTRE", s: centre(100_001, 2),
 			status: StatusCompliant, value: F(2), threshold: F(2), sizeClass: centreLarge},
 		{name: "250,000 needs three", rule: "T19-COMMUNITY-HEALTH-CENTRE", s: centre(250_000, 2),
-			status: StatusNonCompliant, value: F(2), threshold: F(3), sizeClass: centreLarge, shortfall: F(1),
+			status: StatusNonCompliant, actions: oneCentre, value: F(2), threshold: F(3), sizeClass: centreLarge, shortfall: F(1),
 			items:           []Shortfall{facItem(1, FacilityCommunityHealthCentre)},
 			thresholdReason: "3 required (⌈250,000 ÷ 100,000⌉)"},
 		{name: "250,000 with none", rule: "T19-COMMUNITY-HEALTH-CENTRE", s: centre(250_000, 0),
-			status: StatusNonCompliant, value: F(0), threshold: F(3), sizeClass: centreLarge, shortfall: F(3),
+			status: StatusNonCompliant, actions: build(FacilityCommunityHealthCentre, 3, "build 3 community health service centres", "新建社区卫生服务中心3所"), value: F(0), threshold: F(3), sizeClass: centreLarge, shortfall: F(3),
 			items: []Shortfall{facItem(3, FacilityCommunityHealthCentre)}},
 		{name: "250,000 with three", rule: "T19-COMMUNITY-HEALTH-CENTRE", s: centre(250_000, 3),
 			status: StatusCompliant, value: F(3), threshold: F(3), sizeClass: centreLarge},
@@ -609,12 +662,12 @@ func ruleCases() []ruleCase {
 			status: StatusCompliant, value: F(1), threshold: F(1), sizeClass: station10,
 			thresholdReason: "towns of 10,000–19,999 residents: resident population 10,000"},
 		{name: "10,000 with none", rule: "T19-COMMUNITY-HEALTH-STATION", s: station(10_000, 0),
-			status: StatusNonCompliant, value: F(0), threshold: F(1), sizeClass: station10, shortfall: F(1),
+			status: StatusNonCompliant, actions: oneStation, value: F(0), threshold: F(1), sizeClass: station10, shortfall: F(1),
 			items: []Shortfall{facItem(1, FacilityCommunityHealthStation)}},
 		{name: "19,999 with one", rule: "T19-COMMUNITY-HEALTH-STATION", s: station(19_999, 1),
 			status: StatusCompliant, value: F(1), threshold: F(1), sizeClass: station10},
 		{name: "20,000 with none (interpretation)", rule: "T19-COMMUNITY-HEALTH-STATION", s: station(20_000, 0),
-			status: StatusNonCompliant, value: F(0), threshold: F(1), sizeClass: station20, shortfall: F(1),
+			status: StatusNonCompliant, actions: oneStation, value: F(0), threshold: F(1), sizeClass: station20, shortfall: F(1),
 			items: []Shortfall{facItem(1, FacilityCommunityHealthStation)},
 			note:  "Interpretation: The plan is silent on towns of 20,000–30,000 residents"},
 		{name: "20,000 with one", rule: "T19-COMMUNITY-HEALTH-STATION", s: station(20_000, 1),
@@ -642,7 +695,7 @@ func ruleCases() []ruleCase {
 		{name: "town has one", rule: "T19-TOWNSHIP-HEALTH-CENTRE", s: withFac(town(5_000), fac(FacilityTownshipHealthCentre, 1)),
 			status: StatusCompliant, value: F(1), threshold: F(1)},
 		{name: "town has none", rule: "T19-TOWNSHIP-HEALTH-CENTRE", s: withFac(town(500_000), fac(FacilityTownshipHealthCentre, 0)),
-			status: StatusNonCompliant, value: F(0), threshold: F(1), shortfall: F(1),
+			status: StatusNonCompliant, actions: build(FacilityTownshipHealthCentre, 1, "build 1 public township health centre", "新建公办卫生院1所"), value: F(0), threshold: F(1), shortfall: F(1),
 			items: []Shortfall{facItem(1, FacilityTownshipHealthCentre)}},
 		{name: "county not applicable", rule: "T19-TOWNSHIP-HEALTH-CENTRE",
 			s: &Settlement{Kind: KindCounty, Facilities: fac(FacilityTownshipHealthCentre, 0)}, status: StatusNotApplicable},
@@ -653,7 +706,7 @@ func ruleCases() []ruleCase {
 		{name: "town has one", rule: "T19-KINDERGARTEN", s: withFac(town(8_000), fac(FacilityStandardKindergarten, 1)),
 			status: StatusCompliant, value: F(1), threshold: F(1)},
 		{name: "town has none", rule: "T19-KINDERGARTEN", s: withFac(town(8_000), fac(FacilityStandardKindergarten, 0)),
-			status: StatusNonCompliant, value: F(0), threshold: F(1), shortfall: F(1),
+			status: StatusNonCompliant, actions: build(FacilityStandardKindergarten, 1, "build 1 standard kindergarten", "新建标准幼儿园1所"), value: F(0), threshold: F(1), shortfall: F(1),
 			items: []Shortfall{facItem(1, FacilityStandardKindergarten)}},
 		{name: "city not applicable", rule: "T19-KINDERGARTEN",
 			s: &Settlement{Kind: KindCity, Facilities: fac(FacilityStandardKindergarten, 0)}, status: StatusNotApplicable},
@@ -666,15 +719,15 @@ func ruleCases() []ruleCase {
 			status: StatusCompliant, value: F(3), threshold: F(3)},
 		{name: "two libraries count as one type", rule: "T19-CULTURE",
 			s:      rcc(KindCity, fac(FacilityLibrary, 2, FacilityCulturalCentre, 1, FacilityMuseum, 0)),
-			status: StatusNonCompliant, value: F(2), threshold: F(3), shortfall: F(1),
+			status: StatusNonCompliant, actions: oneMuseum, value: F(2), threshold: F(3), shortfall: F(1),
 			items: []Shortfall{facItem(1, FacilityMuseum)}},
 		{name: "missing a museum", rule: "T19-CULTURE",
 			s:      rcc(KindCity, fac(FacilityLibrary, 1, FacilityCulturalCentre, 1, FacilityMuseum, 0)),
-			status: StatusNonCompliant, value: F(2), threshold: F(3), shortfall: F(1),
+			status: StatusNonCompliant, actions: oneMuseum, value: F(2), threshold: F(3), shortfall: F(1),
 			items: []Shortfall{facItem(1, FacilityMuseum)}, reason: "missing 1 museum"},
 		{name: "missing all three", rule: "T19-CULTURE",
 			s:      rcc(KindCountyLevelCity, fac(FacilityLibrary, 0, FacilityCulturalCentre, 0, FacilityMuseum, 0)),
-			status: StatusNonCompliant, value: F(0), threshold: F(3), shortfall: F(3),
+			status: StatusNonCompliant, actions: slices.Concat(build(FacilityLibrary, 1, "build 1 library", "新建图书馆1座"), build(FacilityCulturalCentre, 1, "build 1 cultural centre", "新建文化馆1座"), oneMuseum), value: F(0), threshold: F(3), shortfall: F(3),
 			items: []Shortfall{facItem(1, FacilityLibrary), facItem(1, FacilityCulturalCentre), facItem(1, FacilityMuseum)}},
 		{name: "not flagged", rule: "T19-CULTURE",
 			s:      &Settlement{Kind: KindCity, RegionalCentralCity: Bool(false), Facilities: fac(FacilityLibrary, 0, FacilityCulturalCentre, 0, FacilityMuseum, 0)},
@@ -691,9 +744,9 @@ func ruleCases() []ruleCase {
 		{name: "gross ratio above 1", rule: "T19-PRESCHOOL-ENROLMENT", s: preschool(1000, 1100),
 			status: StatusCompliant, value: F(1.1), threshold: F(0.8)},
 		{name: "0.799", rule: "T19-PRESCHOOL-ENROLMENT", s: preschool(1000, 799),
-			status: StatusNonCompliant, value: F(0.799), threshold: F(0.8), shortfall: F(1), items: item(1, "children to enrol")},
+			status: StatusNonCompliant, actions: enrol(1, "1"), value: F(0.799), threshold: F(0.8), shortfall: F(1), items: item(1, "children to enrol")},
 		{name: "rounds children up", rule: "T19-PRESCHOOL-ENROLMENT", s: preschool(3, 2),
-			status: StatusNonCompliant, value: F(2.0 / 3), threshold: F(0.8), shortfall: F(1), items: item(1, "children to enrol")},
+			status: StatusNonCompliant, actions: enrol(1, "1"), value: F(2.0 / 3), threshold: F(0.8), shortfall: F(1), items: item(1, "children to enrol")},
 		{name: "no children", rule: "T19-PRESCHOOL-ENROLMENT", s: preschool(0, 0),
 			status: StatusNotApplicable, threshold: F(0.8), reason: "no children aged 3-5"},
 		{name: "absent", rule: "T19-PRESCHOOL-ENROLMENT", s: &Settlement{Kind: KindTown},
@@ -720,10 +773,10 @@ func ruleCases() []ruleCase {
 		{name: "below the limit", rule: "G-LAND-PER-CAPITA", s: land(KindCountyLevelCity, 500_000, 50),
 			status: StatusCompliant, value: F(100), threshold: F(115)},
 		{name: "116 exceeds by 1 km²", rule: "G-LAND-PER-CAPITA", s: land(KindCity, 1_000_000, 116),
-			status: StatusNonCompliant, value: F(116), threshold: F(115), shortfall: F(1),
+			status: StatusNonCompliant, actions: lessLand(1, "1"), value: F(116), threshold: F(115), shortfall: F(1),
 			items: item(1, "km² of urban construction land above the limit")},
 		{name: "115.25 exceeds by 0.5 km²", rule: "G-LAND-PER-CAPITA", s: land(KindCity, 2_000_000, 230.5),
-			status: StatusNonCompliant, value: F(115.25), threshold: F(115), shortfall: F(0.5),
+			status: StatusNonCompliant, actions: lessLand(0.5, "0.5"), value: F(115.25), threshold: F(115), shortfall: F(0.5),
 			items: item(0.5, "km² of urban construction land above the limit")},
 		{name: "zero urban population", rule: "G-LAND-PER-CAPITA", s: land(KindCity, 0, 10),
 			status: StatusNotApplicable, threshold: F(115)},
@@ -817,6 +870,9 @@ func checkResult(t *testing.T, rs *Ruleset, got Result, c ruleCase) {
 			}
 		}
 	}
+	if !c.actionsUnchecked {
+		checkActions(t, got.Actions, c.actions)
+	}
 	if c.note != "" && !slices.ContainsFunc(got.Notes, func(n string) bool { return strings.Contains(n, c.note) }) {
 		t.Errorf("no note contains %q; notes: %q", c.note, got.Notes)
 	}
@@ -839,6 +895,25 @@ func checkResult(t *testing.T, rs *Ruleset, got Result, c ruleCase) {
 	}
 	if got.Citation != r.Citation {
 		t.Errorf("citation = %+v, want the rule's %+v", got.Citation, r.Citation)
+	}
+}
+
+// checkActions compares actions field by field, quantities to rounding error.
+func checkActions(t *testing.T, got, want []Action) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("actions = %+v, want %+v", got, want)
+		return
+	}
+	for i, w := range want {
+		g := got[i]
+		if !approx(g.Quantity, w.Quantity) {
+			t.Errorf("actions[%d].Quantity = %v, want %v", i, g.Quantity, w.Quantity)
+		}
+		g.Quantity = w.Quantity
+		if g != w {
+			t.Errorf("actions[%d] = %+v,\n            want %+v", i, g, w)
+		}
 	}
 }
 
@@ -1097,12 +1172,22 @@ func TestEvaluateStopCoverage(t *testing.T) {
 				t.Errorf("threshold %s tier %q radius %v, want 0.7 MEDIUM 300", ptrString(r.Threshold), r.Tier, sc.RadiusM)
 			}
 			if c.status == StatusCompliant {
-				if r.Shortfall != nil || len(r.ShortfallItems) != 0 {
-					t.Errorf("compliant with shortfall %s %+v", ptrString(r.Shortfall), r.ShortfallItems)
+				if r.Shortfall != nil || len(r.ShortfallItems) != 0 || len(r.Actions) != 0 {
+					t.Errorf("compliant with shortfall %s %+v, actions %+v", ptrString(r.Shortfall), r.ShortfallItems, r.Actions)
 				}
 				return
 			}
 			short := 0.7 - want
+			// The action is the uncovered area to cover, in km² (which add up
+			// across cities), not the share.
+			if len(r.Actions) != 1 || math.Abs(r.Actions[0].Quantity-short*sc.TotalKm2) > 1e-6 {
+				t.Errorf("actions %+v, want one of %v km²", r.Actions, short*sc.TotalKm2)
+			} else {
+				q := r.Actions[0].Quantity
+				checkActions(t, r.Actions, []Action{{Kind: "COVER_CENTRAL_AREA", Quantity: q, Unit: "km²", UnitZh: "平方公里",
+					Text:   "cover " + num(q) + " km² more of the central area within 300 m of a bus stop",
+					TextZh: "中心城区公交站点300米覆盖面积增加" + string(appendNum(nil, q, false)) + "平方公里"}})
+			}
 			if r.Shortfall == nil || math.Abs(*r.Shortfall-short) > 1e-6 || r.ShortfallUnit != "share of central urban area" {
 				t.Errorf("shortfall %s %q, want %v share of central urban area", ptrString(r.Shortfall), r.ShortfallUnit, short)
 			}

@@ -51,3 +51,42 @@ func ExampleMeasureStopCoverage() {
 	// Output:
 	// 0.8482 of 10.7165 km² covered; 4 stops, 1 duplicate merged
 }
+
+// The actions that close a batch's shortfalls, per settlement and totalled
+// by kind for the province.
+func ExampleBatchSummary_Actions() {
+	catalog, err := coverage.DefaultCatalog()
+	if err != nil {
+		panic(err)
+	}
+	rs, err := catalog.Ruleset("jilin-2014")
+	if err != nil {
+		panic(err)
+	}
+	sum := coverage.NewBatchSummary(rs, 3)
+	for _, town := range []*coverage.Settlement{
+		{ID: "t1", Kind: coverage.KindTown, ElderlyPopulation: coverage.Int64(12_000), ElderlyCareBeds: coverage.Int64(300),
+			ResidentPopulation: coverage.Int64(35_000), Facilities: map[coverage.FacilityType]int64{coverage.FacilityCommunityHealthCentre: 0}},
+		{ID: "t2", Kind: coverage.KindTown, ElderlyPopulation: coverage.Int64(5_000), ElderlyCareBeds: coverage.Int64(100)},
+	} {
+		audit, err := rs.Evaluate(town, coverage.TopicElderlyCare, coverage.TopicHealth)
+		if err != nil {
+			panic(err)
+		}
+		for _, r := range audit.Results {
+			for _, a := range r.Actions {
+				fmt.Printf("%s %s: %s / %s\n", town.ID, r.RuleID, a.Text, a.TextZh)
+			}
+		}
+		sum.Add(audit)
+	}
+	for _, t := range sum.Actions() {
+		fmt.Println(t.Kind, t.Facility, t.Quantity, t.Unit, t.Settlements, t.Rules)
+	}
+	// Output:
+	// t1 T19-ELDERLY-BEDS: add 132 elderly-care beds / 新增养老床位132张
+	// t1 T19-COMMUNITY-HEALTH-CENTRE: build 1 community health service centre / 新建社区卫生服务中心1所
+	// t2 T19-ELDERLY-BEDS: add 80 elderly-care beds / 新增养老床位80张
+	// ADD_ELDERLY_CARE_BEDS  212 beds 2 [T19-ELDERLY-BEDS]
+	// BUILD_FACILITY FACILITY_TYPE_COMMUNITY_HEALTH_CENTRE 1 facilities 1 [T19-COMMUNITY-HEALTH-CENTRE]
+}

@@ -126,6 +126,58 @@ func checkInvariants(t *testing.T, rs *Ruleset, a *Audit) {
 		if r.Status != StatusInsufficientData && len(r.MissingFields) != 0 {
 			t.Errorf("%s: %s names missing fields %q", r.RuleID, r.Status, r.MissingFields)
 		}
+		checkActionInvariants(t, rs, rule, r)
+	}
+}
+
+// checkActionInvariants: a non-compliant result of a rule with an action
+// spec has its actions (one per missing facility type on facility rules),
+// each a positive, finite quantity with its texts filled in; other results
+// have none.
+func checkActionInvariants(t *testing.T, rs *Ruleset, rule *Rule, r Result) {
+	t.Helper()
+	if r.Status != StatusNonCompliant || rule.Action == nil {
+		if len(r.Actions) != 0 {
+			t.Errorf("%s: %s result with actions %+v", r.RuleID, r.Status, r.Actions)
+		}
+		return
+	}
+	want := 1
+	if rule.Metric == MetricFacilityCount {
+		want = len(r.ShortfallItems)
+	}
+	if len(r.Actions) != want {
+		t.Fatalf("%s: %d actions %+v, want %d", r.RuleID, len(r.Actions), r.Actions, want)
+	}
+	for i, a := range r.Actions {
+		if a.Kind != rule.Action.Kind || a.Unit != rule.Action.Unit || !(a.Quantity > 0) || math.IsInf(a.Quantity, 0) ||
+			a.Text == "" || a.TextZh == "" || strings.ContainsAny(a.Text+a.TextZh, "{}") {
+			t.Errorf("%s: action %+v", r.RuleID, a)
+		}
+		switch rule.Metric {
+		case MetricFacilityCount:
+			if it := r.ShortfallItems[i]; a.Facility != it.Facility || a.Quantity != it.Quantity {
+				t.Errorf("%s: action %+v for shortfall item %+v", r.RuleID, a, it)
+			}
+		case MetricFleetUnitsPer10K:
+			c := rs.vehicleClassByID(rule.Action.VehicleClass)
+			if c == nil {
+				if a.Quantity != *r.Shortfall {
+					t.Errorf("%s: action quantity %v, shortfall %v standard units", r.RuleID, a.Quantity, *r.Shortfall)
+				}
+				break
+			}
+			// The fewest vehicles of the class that make up the shortfall.
+			k := c.Coefficient
+			if a.Quantity != math.Trunc(a.Quantity) || a.Quantity*k < *r.Shortfall*(1-1e-9) || (a.Quantity-1)*k >= *r.Shortfall {
+				t.Errorf("%s: %v vehicles of %v standard units for a shortfall of %v standard units", r.RuleID, a.Quantity, k, *r.Shortfall)
+			}
+		case MetricStopCoverageShare, MetricDeclaredFact:
+		default:
+			if a.Quantity != *r.Shortfall {
+				t.Errorf("%s: action quantity %v, shortfall %v", r.RuleID, a.Quantity, *r.Shortfall)
+			}
+		}
 	}
 }
 
@@ -288,6 +340,9 @@ func FuzzParseRuleset(f *testing.F) {
 	f.Add(bytes.Replace(data, []byte(`"radiusM": 300,`), []byte(`"radiusM": 300, "bogus": 1,`), 1))
 	f.Add(bytes.Replace(data, []byte(`"METRIC_VOCATIONAL_INTAKE_RATIO"`), []byte(`"METRIC_BOGUS"`), 1))
 	f.Add(bytes.Replace(data, []byte(`"id": "T18-ITS"`), []byte(`"id": "T18-PARKING"`), 1))
+	f.Add(bytes.Replace(data, []byte(`"vehicleClass": "LENGTH_10_13M"`), []byte(`"vehicleClass": "DOUBLE_DECKER"`), 1))
+	f.Add(bytes.Replace(data, []byte(`"vehicleClass": "LENGTH_10_13M"`), []byte(`"vehicleClass": "LENGTH_12M"`), 1))
+	f.Add(bytes.Replace(data, []byte(`add {quantity} elderly-care beds`), []byte(`add {quantity elderly-care beds`), 1))
 	for _, name := range []string{"extra-ruleset.json", "broken-unknown-rule-field.json", "broken-trailing-data.json"} {
 		f.Add(readTestdata(f, name))
 	}
@@ -338,6 +393,9 @@ func FuzzParseRuleset(f *testing.F) {
 				continue
 			}
 			checkAudit(t, rs, a)
+			for i, r := range a.Results {
+				checkActionInvariants(t, rs, &rs.Rules[i], r)
+			}
 		}
 	})
 }

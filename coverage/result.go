@@ -43,6 +43,10 @@ type Result struct {
 	Shortfall      *float64
 	ShortfallUnit  string
 	ShortfallItems []Shortfall
+	// Actions close the shortfall, one per missing facility type on a
+	// facility rule; only non-compliant results of rules whose ruleset gives
+	// an action have them.
+	Actions []Action
 
 	Citation      Citation
 	Notes         []string

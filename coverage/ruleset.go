@@ -87,6 +87,7 @@ type Ruleset struct {
 	Notes          []string       `json:"notes,omitempty"`
 	Tiers          []Tier         `json:"tiers,omitempty"`
 	VehicleClasses []VehicleClass `json:"vehicleClasses,omitempty"`
+	FacilityNames  []FacilityName `json:"facilityNames,omitempty"`
 	Rules          []Rule         `json:"rules"`
 }
 
@@ -115,6 +116,16 @@ type VehicleClass struct {
 	MinLengthM  *float64 `json:"minLengthM,omitempty"`
 	MaxLengthM  *float64 `json:"maxLengthM,omitempty"`
 	Coefficient float64  `json:"coefficient"`
+}
+
+// FacilityName is how a ruleset's Chinese texts name a facility type. The
+// English nouns are the service's (FacilityType.Noun); the Chinese ones are
+// data because a plan's own wording (所, 座, 个) is what its readers expect.
+type FacilityName struct {
+	Facility FacilityType `json:"facility"`
+	NameZh   string       `json:"nameZh"`
+	// UnitZh is the measure word (所, 座, 个); when empty the action's unitZh is used.
+	UnitZh string `json:"unitZh,omitempty"`
 }
 
 // Citation points to the wording a rule comes from.
@@ -164,6 +175,7 @@ type Rule struct {
 	RadiusM           *float64        `json:"radiusM,omitempty"`
 	AggregateMinShare *float64        `json:"aggregateMinShare,omitempty"`
 	Notes             []string        `json:"notes,omitempty"`
+	Action            *ActionSpec     `json:"action,omitempty"`
 }
 
 // Rule returns the rule with the ID, or nil.
@@ -303,6 +315,23 @@ func (rs *Ruleset) validate() error {
 			}
 		}
 	}
+	classList := make([]string, len(rs.VehicleClasses))
+	for i, c := range rs.VehicleClasses {
+		classList[i] = c.ID
+	}
+	namedZh := map[FacilityType]bool{}
+	for i, n := range rs.FacilityNames {
+		switch {
+		case !n.Facility.valid():
+			bad("facilityNames[%d].facility: unknown facility type %q", i, string(n.Facility))
+		case namedZh[n.Facility]:
+			bad("facilityNames[%d].facility: %s is named twice", i, n.Facility)
+		}
+		namedZh[n.Facility] = true
+		if strings.TrimSpace(n.NameZh) == "" {
+			bad("facilityNames[%d] (%s).nameZh: required", i, n.Facility)
+		}
+	}
 	ruleIDs := map[string]bool{}
 	for i := range rs.Rules {
 		r := &rs.Rules[i]
@@ -313,11 +342,15 @@ func (rs *Ruleset) validate() error {
 		for _, p := range r.validate(tierIDs, len(rs.VehicleClasses) > 0) {
 			bad("%s: %s", where, p)
 		}
+		for _, p := range r.validateAction(classList, namedZh) {
+			bad("%s: %s", where, p)
+		}
 		if r.ID != "" && ruleIDs[r.ID] {
 			bad("%s: duplicate rule ID", where)
 		}
 		ruleIDs[r.ID] = true
 	}
+	problems = append(problems, rs.validateActionKinds()...)
 	if len(rs.Rules) == 0 {
 		bad("rules: a ruleset needs at least one rule")
 	}

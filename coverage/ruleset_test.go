@@ -262,6 +262,10 @@ func thresholdObj(doc jsonObj, id string, i int) jsonObj {
 	return ruleObj(doc, id)["thresholds"].([]any)[i].(jsonObj)
 }
 
+func actionObj(doc jsonObj, id string) jsonObj {
+	return ruleObj(doc, id)["action"].(jsonObj)
+}
+
 func tierObj(doc jsonObj, id string) jsonObj {
 	for _, tr := range doc["tiers"].([]any) {
 		if tr.(jsonObj)["id"] == id {
@@ -409,6 +413,74 @@ func TestParseRulesetRejects(t *testing.T) {
 		{"overlapping length bands", func(t *testing.T) []byte {
 			return mutateJilin(t, func(d jsonObj) { d["vehicleClasses"].([]any)[1].(jsonObj)["minLengthM"] = 4 })
 		}, []string{"vehicleClasses: length bands of LENGTH_UP_TO_5M and LENGTH_5_7M overlap"}, "", ""},
+		{"action: unknown vehicle class", func(t *testing.T) []byte {
+			return mutateJilin(t, func(d jsonObj) { actionObj(d, "T18-FLEET-PER-10K")["vehicleClass"] = "LENGTH_12M" })
+		}, []string{`action.vehicleClass: unknown vehicle class "LENGTH_12M"; the ruleset's vehicleClasses are: LENGTH_UP_TO_5M, LENGTH_5_7M, LENGTH_7_10M, LENGTH_10_13M,`}, "T18-FLEET-PER-10K", ""},
+		{"action: vehicle class on another metric", func(t *testing.T) []byte {
+			return mutateJilin(t, func(d jsonObj) { actionObj(d, "T18-DEPOT-AREA")["vehicleClass"] = "LENGTH_10_13M" })
+		}, []string{"action.vehicleClass: only a fleet rule (METRIC_FLEET_UNITS_PER_10K) converts its shortfall to vehicles"}, "T18-DEPOT-AREA", ""},
+		{"action: missing kind", func(t *testing.T) []byte {
+			return mutateJilin(t, func(d jsonObj) { delete(actionObj(d, "T19-ELDERLY-BEDS"), "kind") })
+		}, []string{"action.kind: required"}, "T19-ELDERLY-BEDS", ""},
+		{"action: kind not an ID", func(t *testing.T) []byte {
+			return mutateJilin(t, func(d jsonObj) { actionObj(d, "T19-ELDERLY-BEDS")["kind"] = "add beds" })
+		}, []string{`action.kind: "add beds" is not a valid action kind`}, "T19-ELDERLY-BEDS", ""},
+		{"action: missing units", func(t *testing.T) []byte {
+			return mutateJilin(t, func(d jsonObj) {
+				a := actionObj(d, "T18-PARKING")
+				delete(a, "unit")
+				a["unitZh"] = " "
+			})
+		}, []string{"action.unit: required", "action.unitZh: required"}, "T18-PARKING", ""},
+		{"action: missing texts", func(t *testing.T) []byte {
+			return mutateJilin(t, func(d jsonObj) {
+				a := actionObj(d, "T18-BUS-SPEED")
+				delete(a, "text")
+				a["textZh"] = ""
+			})
+		}, []string{"action.text: required", "action.textZh: required"}, "T18-BUS-SPEED", ""},
+		{"action: unknown placeholder", func(t *testing.T) []byte {
+			return mutateJilin(t, func(d jsonObj) { actionObj(d, "T19-ELDERLY-BEDS")["text"] = "add {beds} elderly-care beds" })
+		}, []string{"action.text: unknown placeholder {beds}; a METRIC_ELDERLY_BEDS_PER_1000 rule may use {quantity}, {unit}"}, "T19-ELDERLY-BEDS", ""},
+		{"action: placeholder of another metric", func(t *testing.T) []byte {
+			return mutateJilin(t, func(d jsonObj) {
+				actionObj(d, "T18-PARKING")["textZh"] = "新增{facility}{quantity}个，半径{radiusM}米"
+			})
+		}, []string{"action.textZh: placeholder {facility} has no value for a METRIC_PARKING_PER_100_VEHICLES rule",
+			"action.textZh: placeholder {radiusM} has no value"}, "T18-PARKING", ""},
+		{"action: standard units without a vehicle class", func(t *testing.T) []byte {
+			return mutateJilin(t, func(d jsonObj) { delete(actionObj(d, "T18-FLEET-PER-10K"), "vehicleClass") })
+		}, []string{"action.text: placeholder {standardUnits} has no value for a METRIC_FLEET_UNITS_PER_10K rule without action.vehicleClass"}, "T18-FLEET-PER-10K", ""},
+		{"action: unclosed placeholder", func(t *testing.T) []byte {
+			return mutateJilin(t, func(d jsonObj) { actionObj(d, "T18-PARKING")["text"] = "add {quantity public parking spaces" })
+		}, []string{`action.text: unclosed placeholder at "{quantity public parking spaces"`}, "T18-PARKING", ""},
+		{"action: on a report-only rule", func(t *testing.T) []byte {
+			return mutateJilin(t, func(d jsonObj) {
+				ruleObj(d, "T19-VOCATIONAL")["action"] = jsonObj{"kind": "ADD_PLACES", "unit": "places", "unitZh": "个", "text": "add {quantity} places", "textZh": "新增{quantity}个"}
+			})
+		}, []string{"action: a report-only rule has no shortfall to act on"}, "T19-VOCATIONAL", ""},
+		{"action: facility types not named", func(t *testing.T) []byte {
+			return mutateJilin(t, func(d jsonObj) { actionObj(d, "T19-CULTURE")["text"] = "build {quantity} cultural facilities" })
+		}, []string{"action.text: a rule on 3 facility types must name the type ({facility})"}, "T19-CULTURE", ""},
+		{"action: facility without a Chinese name", func(t *testing.T) []byte {
+			return mutateJilin(t, func(d jsonObj) { d["facilityNames"] = d["facilityNames"].([]any)[:9] })
+		}, []string{"rule T19-CULTURE: action.textZh: {facility} needs the Chinese name of FACILITY_TYPE_MUSEUM in the ruleset's facilityNames"}, "", ""},
+		{"action: one kind in two units", func(t *testing.T) []byte {
+			return mutateJilin(t, func(d jsonObj) { actionObj(d, "T19-KINDERGARTEN")["unitZh"] = "个" })
+		}, []string{`rule T19-KINDERGARTEN: action: kind BUILD_FACILITY has unit "facilities" / "所", vehicle class "" in rule T19-COUNTY-GENERAL-HOSPITAL but "facilities" / "个", "" here`}, "", ""},
+		{"action: unknown field", func(t *testing.T) []byte {
+			return mutateJilin(t, func(d jsonObj) { actionObj(d, "T18-ITS")["quantity"] = 1 })
+		}, []string{`unknown field "quantity"`}, "T18-ITS", ""},
+		{"facility names: unknown, duplicate, unnamed", func(t *testing.T) []byte {
+			return mutateJilin(t, func(d jsonObj) {
+				names := d["facilityNames"].([]any)
+				names[0].(jsonObj)["facility"] = "FACILITY_TYPE_ZOO"
+				names[2].(jsonObj)["facility"] = "FACILITY_TYPE_TCM_HOSPITAL"
+				names[3].(jsonObj)["nameZh"] = ""
+			})
+		}, []string{`facilityNames[0].facility: unknown facility type "FACILITY_TYPE_ZOO"`,
+			"facilityNames[2].facility: FACILITY_TYPE_TCM_HOSPITAL is named twice",
+			"facilityNames[3] (FACILITY_TYPE_COMMUNITY_HEALTH_CENTRE).nameZh: required"}, "", ""},
 		{"invalid ruleset ID", func(t *testing.T) []byte {
 			return mutateJilin(t, func(d jsonObj) { d["id"] = "jilin 2014" })
 		}, []string{`id: "jilin 2014" is not a valid ruleset ID`}, "", ""},

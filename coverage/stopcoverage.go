@@ -95,20 +95,27 @@ const cancelCheckEvery = 16384
 // within radius metres of its bus stops. Geometry errors are CodeInvalid and
 // name the field, the ring and the problem.
 func MeasureStopCoverage(ctx context.Context, s *Settlement, radius float64) (*StopCoverage, error) {
+	sc, _, _, err := measureStopCoverage(ctx, s, radius)
+	return sc, err
+}
+
+// measureStopCoverage is MeasureStopCoverage that also returns the projected
+// area and stops, for the maps and plans drawn on the same measurement.
+func measureStopCoverage(ctx context.Context, s *Settlement, radius float64) (*StopCoverage, *preparedArea, []geometry.Point, error) {
 	if s.CentralArea == nil || s.BusStops == nil {
-		return nil, Errorf(CodeInvalid, "a central area and bus stops are required")
+		return nil, nil, nil, Errorf(CodeInvalid, "a central area and bus stops are required")
 	}
 	area, err := prepareArea(s.CentralArea)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	stops, err := prepareStops(ctx, s.BusStops, area.proj)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	cov, err := area.region.Cover(ctx, stops, radius)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	sc := &StopCoverage{
 		Share:            cov.Share(),
@@ -134,11 +141,11 @@ func MeasureStopCoverage(ctx context.Context, s *Settlement, radius float64) (*S
 	if len(s.PopulationPoints) > 0 {
 		pc, err := populationCoverage(s, area, stops, radius)
 		if err != nil {
-			return nil, err
+			return nil, nil, nil, err
 		}
 		sc.Population = pc
 	}
-	return sc, nil
+	return sc, area, stops, nil
 }
 
 // validateGeometry checks the geometry and population points of a settlement

@@ -228,6 +228,12 @@ func rulesetToProto(rs *coverage.Ruleset) *coveragev1.Ruleset {
 	for i := range rs.Rules {
 		out.Rules = append(out.Rules, ruleToProto(&rs.Rules[i]))
 	}
+	for _, n := range rs.FacilityNames {
+		out.FacilityNames = append(out.FacilityNames, &coveragev1.FacilityName{
+			Facility: pbconv.EnumValue[coveragev1.FacilityType](coveragev1.FacilityType_value, string(n.Facility)),
+			NameZh:   n.NameZh, UnitZh: n.UnitZh,
+		})
+	}
 	// The message shares slices and pointers with the catalog, which every
 	// request reads; the caller gets its own copy to do with as it likes.
 	return proto.Clone(out).(*coveragev1.Ruleset)
@@ -263,6 +269,9 @@ func ruleToProto(r *coverage.Rule) *coveragev1.Rule {
 	for _, f := range r.Facilities {
 		out.Facilities = append(out.Facilities, pbconv.EnumValue[coveragev1.FacilityType](coveragev1.FacilityType_value, string(f)))
 	}
+	if a := r.Action; a != nil {
+		out.Action = &coveragev1.ActionSpec{Kind: a.Kind, Unit: a.Unit, UnitZh: a.UnitZh, VehicleClass: a.VehicleClass, Text: a.Text, TextZh: a.TextZh}
+	}
 	return out
 }
 
@@ -292,6 +301,7 @@ func resultToProto(r *coverage.Result) *coveragev1.RuleResult {
 			Facility: pbconv.EnumValue[coveragev1.FacilityType](coveragev1.FacilityType_value, string(s.Facility)),
 		})
 	}
+	out.Actions = pbconv.Actions(r.Actions)
 	return out
 }
 

@@ -38,20 +38,23 @@ package server
 // Process and runtime: the standard go_* and process_* collectors.
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/descriptorpb"
 
@@ -77,8 +80,13 @@ var sizeBuckets = []float64{10, 100, 1_000, 10_000, 100_000, 1_000_000}
 type metrics struct {
 	reg *prometheus.Registry
 
-	grpc            *grpcprom.ServerMetrics
-	streamsInFlight *prometheus.GaugeVec
+	grpcStarted, grpcHandled     *prometheus.CounterVec
+	grpcMsgReceived, grpcMsgSent *prometheus.CounterVec
+	grpcHandling                 *prometheus.HistogramVec
+	streamsInFlight              *prometheus.GaugeVec
+	// methods holds each registered method's series (initialize), found
+	// once rather than by their label values on every call.
+	methods atomic.Pointer[map[string]*methodSeries]
 
 	httpRequests *prometheus.CounterVec
 	httpDuration *prometheus.HistogramVec
@@ -96,8 +104,30 @@ type metrics struct {
 func newMetrics() *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
-		grpc: grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram(
-			grpcprom.WithHistogramBuckets(latencyBuckets))),
+		// The gRPC series are those of go-grpc-middleware's Prometheus
+		// provider (its ServerMetrics with the handling-time histogram):
+		// the same names, help and labels.
+		grpcStarted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "grpc_server_started_total",
+			Help: "Total number of RPCs started on the server.",
+		}, grpcLabels),
+		grpcHandled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "grpc_server_handled_total",
+			Help: "Total number of RPCs completed on the server, regardless of success or failure.",
+		}, append(grpcLabels[:len(grpcLabels):len(grpcLabels)], "grpc_code")),
+		grpcMsgReceived: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "grpc_server_msg_received_total",
+			Help: "Total number of RPC stream messages received on the server.",
+		}, grpcLabels),
+		grpcMsgSent: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "grpc_server_msg_sent_total",
+			Help: "Total number of gRPC stream messages sent by the server.",
+		}, grpcLabels),
+		grpcHandling: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "grpc_server_handling_seconds",
+			Help:    "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.",
+			Buckets: latencyBuckets,
+		}, grpcLabels),
 		streamsInFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "coverage_grpc_streams_in_flight",
 			Help: "gRPC streams currently open on the server.",
@@ -134,7 +164,7 @@ func newMetrics() *metrics {
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.grpc, m.streamsInFlight,
+		m.grpcStarted, m.grpcHandled, m.grpcMsgReceived, m.grpcMsgSent, m.grpcHandling, m.streamsInFlight,
 		m.httpRequests, m.httpDuration, m.httpInFlight,
 		m.coverageSeconds, m.coverageStops, m.coverageVertices,
 	)
@@ -146,34 +176,159 @@ func newMetrics() *metrics {
 // handler serves the registry in the Prometheus text format.
 func (m *metrics) handler() http.Handler { return m.scrape }
 
-func (m *metrics) unaryInterceptor() grpc.UnaryServerInterceptor {
-	return m.grpc.UnaryServerInterceptor()
+// grpcLabels label every gRPC series but the in-flight gauge.
+var grpcLabels = []string{"grpc_type", "grpc_service", "grpc_method"}
+
+// grpcCodes are the codes whose handled series exist from the start, and
+// which methodSeries holds by code.
+var grpcCodes = []codes.Code{
+	codes.OK, codes.Canceled, codes.Unknown, codes.InvalidArgument, codes.DeadlineExceeded, codes.NotFound,
+	codes.AlreadyExists, codes.PermissionDenied, codes.ResourceExhausted, codes.FailedPrecondition,
+	codes.Aborted, codes.OutOfRange, codes.Unimplemented, codes.Internal, codes.Unavailable, codes.DataLoss,
+	codes.Unauthenticated,
 }
 
+// methodSeries are the series of one method.
+type methodSeries struct {
+	labels                  []string // grpc_type, grpc_service, grpc_method
+	started, received, sent prometheus.Counter
+	handling                prometheus.Observer
+	handled                 [codes.Unauthenticated + 1]prometheus.Counter
+	inFlight                prometheus.Gauge // streams only
+}
+
+// newMethodSeries makes the series of a method; with allCodes, its handled
+// series for every code too, as the provider's InitializeMetrics did.
+func (m *metrics) newMethodSeries(typ, service, method string, stream, allCodes bool) *methodSeries {
+	ms := &methodSeries{labels: []string{typ, service, method}}
+	ms.started = m.grpcStarted.WithLabelValues(ms.labels...)
+	ms.received = m.grpcMsgReceived.WithLabelValues(ms.labels...)
+	ms.sent = m.grpcMsgSent.WithLabelValues(ms.labels...)
+	ms.handling = m.grpcHandling.WithLabelValues(ms.labels...)
+	if allCodes {
+		for _, c := range grpcCodes {
+			ms.handled[c] = m.grpcHandled.WithLabelValues(typ, service, method, c.String())
+		}
+	}
+	if stream {
+		ms.inFlight = m.streamsInFlight.WithLabelValues(service, method)
+	}
+	return ms
+}
+
+// series are the series of a call. Every method of a registered service has
+// them from initialize; any other gets them made on the spot.
+func (m *metrics) series(fullMethod string, typ string, stream bool) *methodSeries {
+	if all := m.methods.Load(); all != nil {
+		if ms := (*all)[fullMethod]; ms != nil {
+			return ms
+		}
+	}
+	service, method := splitFullMethod(fullMethod)
+	return m.newMethodSeries(typ, service, method, stream, false)
+}
+
+// callCode is the code a call is counted under, taken as the go-grpc-middleware
+// provider takes it: a context error counts as its own code, not as Unknown.
+func callCode(err error) codes.Code {
+	if err == nil {
+		return codes.OK
+	}
+	s, ok := status.FromError(err)
+	if !ok {
+		s = status.FromContextError(err)
+	}
+	return s.Code()
+}
+
+// finish counts the call as handled, under its code, and times it.
+func (m *metrics) finish(ms *methodSeries, err error, start time.Time) {
+	code := callCode(err)
+	if code < codes.Code(len(ms.handled)) && ms.handled[code] != nil {
+		ms.handled[code].Inc()
+	} else {
+		m.grpcHandled.WithLabelValues(ms.labels[0], ms.labels[1], ms.labels[2], code.String()).Inc()
+	}
+	ms.handling.Observe(time.Since(start).Seconds())
+}
+
+// unaryInterceptor counts and times unary calls: started, a message received,
+// a message sent when the call succeeds, handled by code, and the handling
+// time.
+func (m *metrics) unaryInterceptor() grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		ms := m.series(info.FullMethod, "unary", false)
+		start := time.Now()
+		ms.started.Inc()
+		ms.received.Inc()
+		resp, err := handler(ctx, req)
+		if err == nil {
+			ms.sent.Inc()
+		}
+		m.finish(ms, err, start)
+		return resp, err
+	}
+}
+
+// streamInterceptor counts and times streams like unaryInterceptor, counts
+// every message received and sent, and keeps the streams in flight.
 func (m *metrics) streamInterceptor() grpc.StreamServerInterceptor {
-	prom := m.grpc.StreamServerInterceptor()
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		// Only registered methods reach interceptors (the server sets no
 		// unknown-service handler), so the labels stay bounded.
-		g := m.streamsInFlight.WithLabelValues(splitFullMethod(info.FullMethod))
-		g.Inc()
-		defer g.Dec()
-		return prom(srv, ss, info, handler)
+		ms := m.series(info.FullMethod, string(streamType(info)), true)
+		ms.inFlight.Inc()
+		defer ms.inFlight.Dec()
+		start := time.Now()
+		ms.started.Inc()
+		err := handler(srv, &countedStream{ServerStream: ss, ms: ms})
+		m.finish(ms, err, start)
+		return err
 	}
+}
+
+// countedStream counts the messages of a stream that go through.
+type countedStream struct {
+	grpc.ServerStream
+	ms *methodSeries
+}
+
+func (s *countedStream) SendMsg(msg any) error {
+	err := s.ServerStream.SendMsg(msg)
+	if err == nil {
+		s.ms.sent.Inc()
+	}
+	return err
+}
+
+func (s *countedStream) RecvMsg(msg any) error {
+	err := s.ServerStream.RecvMsg(msg)
+	if err == nil {
+		s.ms.received.Inc()
+	}
+	return err
 }
 
 // initialize makes every registered method's series exist with zero, so that
 // dashboards and rate() see them before the first call. Call it after every
 // service is registered and before serving.
 func (m *metrics) initialize(s *grpc.Server) {
-	m.grpc.InitializeMetrics(s)
+	all := map[string]*methodSeries{}
 	for service, info := range s.GetServiceInfo() {
 		for _, method := range info.Methods {
-			if method.IsClientStream || method.IsServerStream {
-				m.streamsInFlight.WithLabelValues(service, method.Name)
+			typ := "unary"
+			switch {
+			case method.IsClientStream && method.IsServerStream:
+				typ = "bidi_stream"
+			case method.IsClientStream:
+				typ = "client_stream"
+			case method.IsServerStream:
+				typ = "server_stream"
 			}
+			all["/"+service+"/"+method.Name] = m.newMethodSeries(typ, service, method.Name, method.IsClientStream || method.IsServerStream, true)
 		}
 	}
+	m.methods.Store(&all)
 }
 
 // splitFullMethod splits "/coverage.v1.CoverageService/Audit" into its

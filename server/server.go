@@ -13,10 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/selector"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/rs/cors"
 	"google.golang.org/grpc"
@@ -83,6 +81,12 @@ type Config struct {
 	// separate address, for probes and scrapers that cannot present a
 	// client certificate to a port that requires one.
 	OpsAddr string
+	// MaxPlanStops caps the stops one PlanBusStops call may add (default
+	// coverage.DefaultPlanMaxStops).
+	MaxPlanStops int
+	// Web, when set, is served at "/" on the REST port beside the API (the
+	// API keeps /v1/, /openapi.json, /metrics and /healthz): the web client.
+	Web http.Handler
 
 	// service replaces the CoverageService implementation in tests (a
 	// panicking handler, for one).
@@ -104,27 +108,10 @@ type Server struct {
 	tls                      *tls.Config
 }
 
-// logOptions log each call once it is finished, with the name of the token
-// that authorized it (never the token).
-var logOptions = []logging.Option{
-	logging.WithLogOnEvents(logging.FinishCall),
-	logging.WithFieldsFromContext(func(ctx context.Context) logging.Fields {
-		if n := TokenName(ctx); n != "" {
-			return logging.Fields{"auth.token", n}
-		}
-		return nil
-	}),
-}
-
 func setDefault[T int | uint32 | time.Duration](v *T, def T) {
 	if *v <= 0 {
 		*v = def
 	}
-}
-
-// notHealthCheck selects the calls that are logged.
-func notHealthCheck(_ context.Context, c interceptors.CallMeta) bool {
-	return c.Service != healthpb.Health_ServiceDesc.ServiceName
 }
 
 // New builds a server and binds its ports, so that the addresses are known
@@ -143,6 +130,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.MaxMessageBytes = DefaultMaxMessageBytes
 	}
 	setDefault(&cfg.MaxStops, DefaultMaxStops)
+	setDefault(&cfg.MaxPlanStops, coverage.DefaultPlanMaxStops)
 	setDefault(&cfg.MaxVertices, DefaultMaxVertices)
 	setDefault(&cfg.DefaultDeadline, DefaultDeadline)
 	setDefault(&cfg.MaxDeadline, DefaultMaxDeadline)
@@ -187,40 +175,18 @@ func New(cfg Config) (*Server, error) {
 		grpc.MaxConcurrentStreams(cfg.MaxConcurrentStreams),
 		// Calls run on long-lived workers whose stacks have already grown to
 		// what an audit needs; a new goroutine per call spent a tenth of the
-		// server's time growing its stack.
-		grpc.NumStreamWorkers(uint32(goruntime.NumCPU())),
+		// server's time growing its stack. A call finds no idle worker when
+		// more are in flight than there are workers, which under load is
+		// most of the time with one per core: 32 per core cut the stack
+		// growth from 9% of the CPU to 4% (docs/benchmarks.md, Load), and an
+		// idle worker costs only its stack.
+		grpc.NumStreamWorkers(uint32(32*goruntime.NumCPU())),
 		// Batch clients ping to notice a server that vanished without closing
 		// its connections (a lost node); the default policy would answer their
 		// pings with GOAWAY.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
-		// The order matters. The request ID and the slot for the caller's
-		// token name come first, so the log line of every call has both;
-		// the logs and the metrics come before the token check, so refused
-		// calls are logged and counted; recovery comes after them, so a panic
-		// is logged and counted as the INTERNAL it becomes.
-		grpc.ChainUnaryInterceptor(
-			requestIDUnary,
-			tokenNameSlotUnaryInterceptor,
-			// Health probes come every few seconds from every orchestrator;
-			// logging them would bury the calls that matter.
-			selector.UnaryServerInterceptor(
-				logging.UnaryServerInterceptor(slogAdapter(s.log), logOptions...),
-				selector.MatchFunc(notHealthCheck)),
-			s.metrics.unaryInterceptor(),
-			recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(s.recovered)),
-			cfg.Tokens.UnaryServerInterceptor(),
-			deadlines(cfg.DefaultDeadline, cfg.MaxDeadline),
-		),
-		grpc.ChainStreamInterceptor(
-			requestIDStream,
-			tokenNameSlotStreamInterceptor,
-			selector.StreamServerInterceptor(
-				logging.StreamServerInterceptor(slogAdapter(s.log), logOptions...),
-				selector.MatchFunc(notHealthCheck)),
-			s.metrics.streamInterceptor(),
-			recovery.StreamServerInterceptor(recovery.WithRecoveryHandlerContext(s.recovered)),
-			cfg.Tokens.StreamServerInterceptor(),
-		),
+		grpc.ChainUnaryInterceptor(s.unaryChain()...),
+		grpc.ChainStreamInterceptor(s.streamChain()...),
 	)...)
 	svc := cfg.service
 	if svc == nil {
@@ -229,6 +195,7 @@ func New(cfg Config) (*Server, error) {
 			service.maxBatch = cfg.MaxBatch
 		}
 		service.maxStops, service.maxVertices, service.itemTimeout = cfg.MaxStops, cfg.MaxVertices, cfg.DefaultDeadline
+		service.maxPlanStops = cfg.MaxPlanStops
 		service.observeCoverage = s.metrics.observeCoverage
 		svc = service
 	}
@@ -238,6 +205,45 @@ func New(cfg Config) (*Server, error) {
 	reflection.Register(s.grpc)
 	s.metrics.initialize(s.grpc)
 	return s, nil
+}
+
+// unaryChain and streamChain are the interceptors of every call. The order
+// matters. The request ID and the slot for the caller's token name come
+// first, so the log line of every call has both; the logs and the metrics
+// come before the token check, so refused calls are logged and counted;
+// recovery comes after them, so a panic is logged and counted as the
+// INTERNAL it becomes. Without a token file there is no token to check or to
+// name, and the two token interceptors are left out.
+func (s *Server) unaryChain() []grpc.UnaryServerInterceptor {
+	tokens := s.cfg.Tokens
+	chain := []grpc.UnaryServerInterceptor{requestIDUnary}
+	if tokens != nil {
+		chain = append(chain, tokenNameSlotUnaryInterceptor)
+	}
+	chain = append(chain,
+		callLogger{s.log}.unary,
+		s.metrics.unaryInterceptor(),
+		recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(s.recovered)))
+	if tokens != nil {
+		chain = append(chain, tokens.UnaryServerInterceptor())
+	}
+	return append(chain, deadlines(s.cfg.DefaultDeadline, s.cfg.MaxDeadline))
+}
+
+func (s *Server) streamChain() []grpc.StreamServerInterceptor {
+	tokens := s.cfg.Tokens
+	chain := []grpc.StreamServerInterceptor{requestIDStream}
+	if tokens != nil {
+		chain = append(chain, tokenNameSlotStreamInterceptor)
+	}
+	chain = append(chain,
+		callLogger{s.log}.stream,
+		s.metrics.streamInterceptor(),
+		recovery.StreamServerInterceptor(recovery.WithRecoveryHandlerContext(s.recovered)))
+	if tokens != nil {
+		chain = append(chain, tokens.StreamServerInterceptor())
+	}
+	return chain
 }
 
 // GRPCAddr is the bound gRPC address.
@@ -291,13 +297,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	// requires mutual TLS, and nothing on the network can reach the server
 	// around the public port's TLS.
 	mem := bufconn.Listen(1 << 20)
-	conn, err := grpc.NewClient("passthrough:///in-memory",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return mem.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(
-			grpc.MaxCallSendMsgSize(s.cfg.MaxMessageBytes),
-			grpc.MaxCallRecvMsgSize(s.cfg.MaxMessageBytes),
-		))
+	conn, err := s.dialInMemory(mem)
 	if err != nil {
 		return fmt.Errorf("gateway: dial gRPC: %w", err)
 	}
@@ -380,16 +380,33 @@ func (s *Server) Serve(ctx context.Context) error {
 	return serveErr
 }
 
+// dialInMemory is the gateway's connection to the gRPC server on mem.
+func (s *Server) dialInMemory(mem *bufconn.Listener) (*grpc.ClientConn, error) {
+	return grpc.NewClient("passthrough:///in-memory",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return mem.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		// Fixed windows as large as flow control's own estimate grows them
+		// to (16 MB at most): in memory there is no network to probe, and its
+		// probes and window updates cost a REST call several percent of its
+		// CPU.
+		grpc.WithInitialWindowSize(1<<20),
+		grpc.WithInitialConnWindowSize(16<<20),
+		grpc.WithDefaultCallOptions(
+			grpc.MaxCallSendMsgSize(s.cfg.MaxMessageBytes),
+			grpc.MaxCallRecvMsgSize(s.cfg.MaxMessageBytes),
+		))
+}
+
 // gateway is the REST/JSON front: it calls the gRPC server over conn, so
 // REST traffic passes the same interceptors as gRPC traffic.
 func (s *Server) gateway(ctx context.Context, conn *grpc.ClientConn) (http.Handler, error) {
 	mux := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, strictJSON{&runtime.JSONPb{
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, newStrictJSON(&runtime.JSONPb{
 			MarshalOptions: protojson.MarshalOptions{EmitUnpopulated: true},
 			// A misspelt field would otherwise vanish and come back as
 			// INSUFFICIENT_DATA; reject it and name it instead.
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
-		}}),
+		})),
 		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(conn)),
 		runtime.WithErrorHandler(httpErrorHandler),
 		runtime.WithRoutingErrorHandler(routingErrorHandler),
@@ -418,9 +435,16 @@ func (s *Server) gateway(ctx context.Context, conn *grpc.ClientConn) (http.Handl
 		_, _ = w.Write(openapi.Spec)
 	})
 	limit := int64(s.cfg.MaxMessageBytes)
-	root.Handle("/", http.MaxBytesHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	api := http.MaxBytesHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), maxBodyBytesKey{}, limit)))
-	}), limit))
+	}), limit)
+	if s.cfg.Web != nil {
+		root.Handle("/v1/", api)
+		root.Handle("/healthz", api)
+		root.Handle("/", s.cfg.Web)
+	} else {
+		root.Handle("/", api)
+	}
 	var h http.Handler = root
 	if len(s.cfg.CORSOrigins) > 0 {
 		h = cors.New(cors.Options{

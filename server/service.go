@@ -18,6 +18,8 @@ type Service struct {
 	maxBatch    int
 	maxStops    int
 	maxVertices int
+	// maxPlanStops caps the stops one plan may add.
+	maxPlanStops int
 	// itemTimeout bounds each settlement of a stream, which as a whole has no deadline.
 	itemTimeout time.Duration
 	// observeCoverage, when set, records the time of each audit that
@@ -30,7 +32,7 @@ const DefaultMaxBatch = 1000
 
 // NewService returns a Service answering from the catalog, with the default batch limit.
 func NewService(catalog *coverage.Catalog) *Service {
-	return &Service{catalog: catalog, maxBatch: DefaultMaxBatch, maxStops: DefaultMaxStops, maxVertices: DefaultMaxVertices, itemTimeout: DefaultDeadline}
+	return &Service{catalog: catalog, maxBatch: DefaultMaxBatch, maxStops: DefaultMaxStops, maxVertices: DefaultMaxVertices, maxPlanStops: coverage.DefaultPlanMaxStops, itemTimeout: DefaultDeadline}
 }
 
 var _ coveragev1.CoverageServiceServer = (*Service)(nil)

@@ -225,7 +225,58 @@ func (o *FileOutput) Close() error {
 var csvFixed = []string{"index", "settlementId", "settlementName", "source", "rulesetId", "rulesetVersion", "tier",
 	"compliant", "nonCompliant", "notApplicable", "insufficientData", "errorCode", "error"}
 
-var csvPerRule = []string{"status", "value", "threshold", "shortfall", "shortfallUnit"}
+var csvPerRule = []string{"status", "value", "threshold", "shortfall", "shortfallUnit", "actions"}
+
+// csvAction is how a CSV cell lists a result's actions: JSON, since an action
+// has several parts and a summary rebuilt from the file totals them.
+type csvAction struct {
+	Kind         string  `json:"kind"`
+	Quantity     float64 `json:"quantity"`
+	Unit         string  `json:"unit"`
+	UnitZh       string  `json:"unitZh,omitempty"`
+	Facility     string  `json:"facility,omitempty"`
+	VehicleClass string  `json:"vehicleClass,omitempty"`
+	Text         string  `json:"text,omitempty"`
+}
+
+func actionsCell(as []*coveragev1.Action) string {
+	if len(as) == 0 {
+		return ""
+	}
+	out := make([]csvAction, len(as))
+	for i, a := range as {
+		out[i] = csvAction{Kind: a.GetKind(), Quantity: a.GetQuantity(), Unit: a.GetUnit(), UnitZh: a.GetUnitZh(),
+			VehicleClass: a.GetVehicleClass(), Text: a.GetText()}
+		if a.GetFacility() != coveragev1.FacilityType_FACILITY_TYPE_UNSPECIFIED {
+			out[i].Facility = a.GetFacility().String()
+		}
+	}
+	data, _ := json.Marshal(out) // strings and finite numbers: cannot fail
+	return string(data)
+}
+
+func parseActionsCell(cell string) ([]*coveragev1.Action, error) {
+	if cell == "" {
+		return nil, nil
+	}
+	var in []csvAction
+	if err := json.Unmarshal([]byte(cell), &in); err != nil {
+		return nil, err
+	}
+	out := make([]*coveragev1.Action, len(in))
+	for i, a := range in {
+		out[i] = &coveragev1.Action{Kind: a.Kind, Quantity: a.Quantity, Unit: a.Unit, UnitZh: a.UnitZh,
+			VehicleClass: a.VehicleClass, Text: a.Text}
+		if a.Facility != "" {
+			f, ok := coveragev1.FacilityType_value[a.Facility]
+			if !ok {
+				return nil, fmt.Errorf("unknown facility %q", a.Facility)
+			}
+			out[i].Facility = coveragev1.FacilityType(f)
+		}
+	}
+	return out, nil
+}
 
 func (o *FileOutput) header() []string {
 	h := append([]string(nil), csvFixed...)
@@ -253,11 +304,11 @@ func (o *FileOutput) row(item *coveragev1.AuditItem) []string {
 	for _, id := range o.rules {
 		r, ok := byRule[id]
 		if !ok {
-			row = append(row, "", "", "", "", "")
+			row = append(row, "", "", "", "", "", "")
 			continue
 		}
 		row = append(row, strings.TrimPrefix(r.GetStatus().String(), "STATUS_"),
-			number(r.Value), number(r.Threshold), number(r.Shortfall), r.GetShortfallUnit())
+			number(r.Value), number(r.Threshold), number(r.Shortfall), r.GetShortfallUnit(), actionsCell(r.GetActions()))
 	}
 	return row
 }
@@ -316,6 +367,9 @@ func (o *FileOutput) parseRow(line []byte) (*coveragev1.AuditItem, error) {
 				return nil, fmt.Errorf("%s.%s: %v", id, csvPerRule[1+j], err)
 			}
 			*dst = &v
+		}
+		if r.Actions, err = parseActionsCell(cells[5]); err != nil {
+			return nil, fmt.Errorf("%s.actions: %v", id, err)
 		}
 		a.Results = append(a.Results, r)
 	}

@@ -341,6 +341,23 @@ func writeSummary(out io.Writer, report *batch.Report, f *auditFlags) {
 		}
 		tw.Flush()
 	}
+	if len(s.GetActions()) > 0 {
+		fmt.Fprint(out, "\nActions to comply, totalled over the batch:\n")
+		tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ACTION\tQUANTITY\tUNIT\tSETTLEMENTS\tRULES")
+		for _, a := range s.GetActions() {
+			kind := a.GetKind()
+			if a.GetFacility() != coveragev1.FacilityType_FACILITY_TYPE_UNSPECIFIED {
+				kind += " " + strings.TrimPrefix(a.GetFacility().String(), "FACILITY_TYPE_")
+			}
+			unit := a.GetUnit()
+			if a.GetVehicleClass() != "" {
+				unit += " (" + a.GetVehicleClass() + ")"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", kind, trimFloat(a.GetQuantity()), unit, a.GetSettlements(), strings.Join(a.GetRuleIds(), ", "))
+		}
+		tw.Flush()
+	}
 }
 
 func percent(v float64) string { return trimFloat(100*v) + "%" }

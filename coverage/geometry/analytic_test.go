@@ -337,3 +337,30 @@ func TestTangentAtArcMidpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestTouchingDisksToTheLastBit: two disks whose centres are 2r apart, with
+// d² rounding just below 4r² while d/2r rounds to 1, touch at a point and
+// cover 2πr². Each once took the other for covering its whole circle, and
+// the pair covered nothing.
+func TestTouchingDisksToTheLastBit(t *testing.T) {
+	reg := mustRegion(t, Polygon{rect(-5000, -5000, 5000, 5000)})
+	type pair struct {
+		r    float64
+		a, b Point
+	}
+	cases := []pair{{300, Point{0, 0}, Point{599.9952000064, 2.39999360000512}}}
+	// More pairs at exactly 2r in many directions: some of them round the same way.
+	for k := range 200 {
+		theta := float64(k) * 0.0314159
+		cases = append(cases, pair{300, Point{1.5, -2.25}, Point{1.5 + 600*math.Cos(theta), -2.25 + 600*math.Sin(theta)}})
+	}
+	for _, c := range cases {
+		cov, err := reg.Cover(context.Background(), []Point{c.a, c.b}, c.r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := 2 * math.Pi * c.r * c.r; math.Abs(cov.CoveredArea-want) > 1e-9*want {
+			t.Errorf("stops %v and %v: covered %.9g, want 2πr² = %.9g", c.a, c.b, cov.CoveredArea, want)
+		}
+	}
+}

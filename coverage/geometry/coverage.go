@@ -129,8 +129,41 @@ const twoPi = 2 * math.Pi
 // lie inside the region and inside no other disk. It also reports whether the
 // stop is inside the region and whether its disk reaches the region at all.
 func (r *Region) arcContribution(sg *stopGrid, i int, radius float64, o Point, w *arcWork) (contrib float64, inside, near bool) {
+	free, inside, near := r.circleArcs(sg, i, radius, w)
+	if len(free) == 0 || !near {
+		return 0, inside, near
+	}
+	if len(w.inside) == 1 && w.inside[0] == (interval{0, twoPi}) && len(free) == 1 && free[0] == (interval{0, twoPi}) {
+		// A whole circle: the linear terms vanish exactly.
+		return math.Pi * radius * radius, inside, near
+	}
+	// Integrate over free ∩ inside.
+	cc := sg.pts[i].sub(o)
+	a, b := 0, 0
+	for a < len(free) && b < len(w.inside) {
+		lo := max(free[a].lo, w.inside[b].lo)
+		hi := min(free[a].hi, w.inside[b].hi)
+		if hi > lo {
+			contrib += arcIntegral(cc, radius, lo, hi)
+		}
+		if free[a].hi < w.inside[b].hi {
+			a++
+		} else {
+			b++
+		}
+	}
+	return contrib, inside, near
+}
+
+// circleArcs returns the arcs of circle i that no other disk covers and
+// leaves in w.inside the arcs of the circle that lie inside the region, both
+// sorted within [0, 2π]; the boundary of the covered part (and of the gaps)
+// runs along their intersection. It also reports whether the stop is inside
+// the region and whether its disk reaches the region at all. w.inside is left
+// empty when no arc is free or the disk does not reach the region.
+func (r *Region) circleArcs(sg *stopGrid, i int, radius float64, w *arcWork) (free []interval, inside, near bool) {
 	c := sg.pts[i]
-	free := w.freeArcs(sg, i, radius)
+	free = w.freeArcs(sg, i, radius)
 	inside = r.Contains(c)
 
 	// Crossings of the circle with the region's boundary, and the distance to
@@ -173,12 +206,12 @@ func (r *Region) arcContribution(sg *stopGrid, i int, radius float64, o Point, w
 		// region could still lie wholly inside the disk (a tiny island).
 		near = r.insideDisk(c, radius)
 	}
+	w.inside = w.inside[:0]
 	if len(free) == 0 || !near {
-		return 0, inside, near
+		return free, inside, near
 	}
 
 	// Arcs of the circle inside the region, split at the crossings.
-	w.inside = w.inside[:0]
 	if len(w.crossing) == 0 {
 		// No boundary within the disk: the circle is where its centre is.
 		// (With boundary inside, e.g. a hole, test a point of the circle.)
@@ -207,26 +240,7 @@ func (r *Region) arcContribution(sg *stopGrid, i int, radius float64, o Point, w
 		}
 		sortIntervals(w.inside)
 	}
-	if len(w.inside) == 1 && w.inside[0] == (interval{0, twoPi}) && len(free) == 1 && free[0] == (interval{0, twoPi}) {
-		// A whole circle: the linear terms vanish exactly.
-		return math.Pi * radius * radius, inside, near
-	}
-	// Integrate over free ∩ inside.
-	cc := c.sub(o)
-	a, b := 0, 0
-	for a < len(free) && b < len(w.inside) {
-		lo := max(free[a].lo, w.inside[b].lo)
-		hi := min(free[a].hi, w.inside[b].hi)
-		if hi > lo {
-			contrib += arcIntegral(cc, radius, lo, hi)
-		}
-		if free[a].hi < w.inside[b].hi {
-			a++
-		} else {
-			b++
-		}
-	}
-	return contrib, inside, near
+	return free, inside, near
 }
 
 // insideDisk reports whether the whole region lies within the disk.
@@ -292,6 +306,12 @@ func (w *arcWork) freeArcs(sg *stopGrid, i int, radius float64) []interval {
 			dist := math.Sqrt(d2)
 			ux, uy := d.X/dist, d.Y/dist
 			cosA := dist * inv2r
+			if cosA >= 1 {
+				// d² fell below 4r² only by rounding: the disks touch at a
+				// point. The arc would be empty, and an empty arc reads below
+				// as the whole circle.
+				continue
+			}
 			sinA := math.Sqrt(max(0, 1-cosA*cosA))
 			lo := pseudoAngle(ux*cosA+uy*sinA, uy*cosA-ux*sinA)
 			hi := pseudoAngle(ux*cosA-uy*sinA, uy*cosA+ux*sinA)
@@ -522,68 +542,13 @@ func segDist2(p, a, b Point) float64 {
 // edges that lie inside at least one disk.
 func (r *Region) edgeContribution(sg *stopGrid, radius float64, o Point) float64 {
 	var sum float64
-	stamp := make([]int32, len(sg.pts))
-	var gen int32
-	var ivs []interval
-	r2 := radius * radius
-	for _, e := range r.edges {
-		gen++
-		ivs = ivs[:0]
-		d := e.b.sub(e.a)
-		A := dot(d, d)
-		// The cells within the radius of the edge: row by row, the cells
-		// whose band can hold a stop within r of the part of the edge near it.
-		y0, y1 := min(e.a.Y, e.b.Y)-radius, max(e.a.Y, e.b.Y)+radius
-		_, ry0 := sg.cellOf(Point{0, y0})
-		_, ry1 := sg.cellOf(Point{0, y1})
-		for ry := max(ry0, 0); ry <= min(ry1, sg.ny-1); ry++ {
-			lo := sg.origin.Y + float64(ry)*sg.size - radius
-			hi := lo + sg.size + 2*radius
-			xa, xb := e.a.X, e.b.X
-			if d.Y != 0 {
-				ta, tb := (lo-e.a.Y)/d.Y, (hi-e.a.Y)/d.Y
-				if ta > tb {
-					ta, tb = tb, ta
-				}
-				ta, tb = max(ta, 0), min(tb, 1)
-				if ta > tb {
-					continue
-				}
-				xa, xb = e.a.X+ta*d.X, e.a.X+tb*d.X
-			}
-			cx0, _ := sg.cellOf(Point{min(xa, xb) - radius, 0})
-			cx1, _ := sg.cellOf(Point{max(xa, xb) + radius, 0})
-			for x := max(cx0, 0); x <= min(cx1, sg.nx-1); x++ {
-				cell := ry*sg.nx + x
-				for _, j := range sg.items[sg.start[cell]:sg.start[cell+1]] {
-					if stamp[j] == gen {
-						continue
-					}
-					stamp[j] = gen
-					f := e.a.sub(sg.pts[j])
-					B := 2 * dot(f, d)
-					C := dot(f, f) - r2
-					disc, crosses := crossingDiscriminant(A, B, C, r2, e.a, sg.pts[j])
-					if !crosses {
-						continue
-					}
-					sq := math.Sqrt(disc)
-					// The same stable roots as circleSegmentAngles, so both passes agree.
-					q := -0.5 * (B + math.Copysign(sq, B))
-					if q == 0 {
-						continue
-					}
-					t1, t2 := snapRoot(q/A), snapRoot(C/q)
-					if t1 > t2 {
-						t1, t2 = t2, t1
-					}
-					t1, t2 = max(t1, 0), min(t2, 1)
-					if t2 > t1 {
-						ivs = append(ivs, interval{t1, t2})
-					}
-				}
-			}
-		}
+	ew := edgeWork{stamp: make([]int32, len(sg.pts))}
+	// Most edges meet a few disks: room for them without allocating.
+	var buf [8]interval
+	ivs := buf[:0]
+	for k := range r.edges {
+		e := &r.edges[k]
+		ivs = ew.coveredIntervals(ivs[:0], sg, e, radius)
 		if len(ivs) == 0 {
 			continue
 		}
@@ -604,6 +569,78 @@ func (r *Region) edgeContribution(sg *stopGrid, radius float64, o Point) float64
 		flush()
 	}
 	return sum
+}
+
+// edgeWork marks the stops already tried against an edge, reused across
+// edges: one stamp per stop.
+type edgeWork struct {
+	stamp []int32
+	gen   int32
+}
+
+// coveredIntervals appends to ivs the parameter intervals, within [0, 1]
+// and neither sorted nor merged, of the parts of edge e that lie inside each
+// disk that crosses it.
+func (w *edgeWork) coveredIntervals(ivs []interval, sg *stopGrid, e *edge, radius float64) []interval {
+	w.gen++
+	gen, stamp := w.gen, w.stamp
+	r2 := radius * radius
+	d := e.b.sub(e.a)
+	A := dot(d, d)
+	// The cells within the radius of the edge: row by row, the cells
+	// whose band can hold a stop within r of the part of the edge near it.
+	y0, y1 := min(e.a.Y, e.b.Y)-radius, max(e.a.Y, e.b.Y)+radius
+	_, ry0 := sg.cellOf(Point{0, y0})
+	_, ry1 := sg.cellOf(Point{0, y1})
+	for ry := max(ry0, 0); ry <= min(ry1, sg.ny-1); ry++ {
+		lo := sg.origin.Y + float64(ry)*sg.size - radius
+		hi := lo + sg.size + 2*radius
+		xa, xb := e.a.X, e.b.X
+		if d.Y != 0 {
+			ta, tb := (lo-e.a.Y)/d.Y, (hi-e.a.Y)/d.Y
+			if ta > tb {
+				ta, tb = tb, ta
+			}
+			ta, tb = max(ta, 0), min(tb, 1)
+			if ta > tb {
+				continue
+			}
+			xa, xb = e.a.X+ta*d.X, e.a.X+tb*d.X
+		}
+		cx0, _ := sg.cellOf(Point{min(xa, xb) - radius, 0})
+		cx1, _ := sg.cellOf(Point{max(xa, xb) + radius, 0})
+		for x := max(cx0, 0); x <= min(cx1, sg.nx-1); x++ {
+			cell := ry*sg.nx + x
+			for _, j := range sg.items[sg.start[cell]:sg.start[cell+1]] {
+				if stamp[j] == gen {
+					continue
+				}
+				stamp[j] = gen
+				f := e.a.sub(sg.pts[j])
+				B := 2 * dot(f, d)
+				C := dot(f, f) - r2
+				disc, crosses := crossingDiscriminant(A, B, C, r2, e.a, sg.pts[j])
+				if !crosses {
+					continue
+				}
+				sq := math.Sqrt(disc)
+				// The same stable roots as circleSegmentAngles, so both passes agree.
+				q := -0.5 * (B + math.Copysign(sq, B))
+				if q == 0 {
+					continue
+				}
+				t1, t2 := snapRoot(q/A), snapRoot(C/q)
+				if t1 > t2 {
+					t1, t2 = t2, t1
+				}
+				t1, t2 = max(t1, 0), min(t2, 1)
+				if t2 > t1 {
+					ivs = append(ivs, interval{t1, t2})
+				}
+			}
+		}
+	}
+	return ivs
 }
 
 // WithinRadius reports, for each query point, whether a stop lies within

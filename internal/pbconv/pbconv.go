@@ -61,22 +61,52 @@ func Summary(rs *coverage.Ruleset, sum *coverage.BatchSummary) *coveragev1.Batch
 			Citation:         Citation(ag.Citation),
 		})
 	}
+	for _, a := range sum.Actions() {
+		out.Actions = append(out.Actions, &coveragev1.ActionTotal{
+			Kind: a.Kind, Quantity: a.Quantity, Unit: a.Unit, UnitZh: a.UnitZh,
+			Facility:     EnumValue[coveragev1.FacilityType](coveragev1.FacilityType_value, string(a.Facility)),
+			VehicleClass: a.VehicleClass, Settlements: a.Settlements, RuleIds: a.Rules,
+		})
+	}
+	return out
+}
+
+// Actions converts the actions of a result.
+func Actions(as []coverage.Action) []*coveragev1.Action {
+	if len(as) == 0 {
+		return nil
+	}
+	out := make([]*coveragev1.Action, len(as))
+	for i, a := range as {
+		out[i] = &coveragev1.Action{
+			Kind: a.Kind, Quantity: a.Quantity, Unit: a.Unit, UnitZh: a.UnitZh,
+			Facility:     EnumValue[coveragev1.FacilityType](coveragev1.FacilityType_value, string(a.Facility)),
+			VehicleClass: a.VehicleClass, Text: a.Text, TextZh: a.TextZh,
+		}
+	}
 	return out
 }
 
 // AuditForSummary rebuilds, from an audit as the server sent it, the part of
 // the domain audit that a batch summary counts: the settlement and each
-// rule's status and shortfall. It is not a full conversion; a summary needs
+// rule's status, shortfall and actions. It is not a full conversion; a summary needs
 // no more.
 func AuditForSummary(a *coveragev1.AuditResponse) *coverage.Audit {
 	out := &coverage.Audit{SettlementID: a.GetSettlementId(), SettlementName: a.GetSettlementName()}
 	for _, r := range a.GetResults() {
-		out.Results = append(out.Results, coverage.Result{
+		res := coverage.Result{
 			RuleID:        r.GetRuleId(),
 			Status:        coverage.Status(r.GetStatus().String()),
 			Shortfall:     r.Shortfall,
 			ShortfallUnit: r.GetShortfallUnit(),
-		})
+		}
+		for _, a := range r.GetActions() {
+			res.Actions = append(res.Actions, coverage.Action{
+				Kind: a.GetKind(), Quantity: a.GetQuantity(), Unit: a.GetUnit(), UnitZh: a.GetUnitZh(),
+				Facility: coverage.FacilityType(a.GetFacility().String()), VehicleClass: a.GetVehicleClass(),
+			})
+		}
+		out.Results = append(out.Results, res)
 	}
 	return out
 }

@@ -62,7 +62,7 @@ func TestSummaryFromMessages(t *testing.T) {
 		for _, r := range a.Results {
 			msg.Results = append(msg.Results, &coveragev1.RuleResult{
 				RuleId: r.RuleID, Status: pbconv.EnumValue[coveragev1.Status](coveragev1.Status_value, string(r.Status)),
-				Shortfall: r.Shortfall, ShortfallUnit: r.ShortfallUnit,
+				Shortfall: r.Shortfall, ShortfallUnit: r.ShortfallUnit, Actions: pbconv.Actions(r.Actions),
 			})
 		}
 		rebuilt.Add(pbconv.AuditForSummary(msg))

@@ -10,6 +10,7 @@ import (
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	structpb "google.golang.org/protobuf/types/known/structpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -1503,7 +1504,10 @@ type BatchSummary struct {
 	// furthest from compliance.
 	Rules []*RuleBatchSummary `protobuf:"bytes,6,rep,name=rules,proto3" json:"rules,omitempty"`
 	// The rules defined over a batch, evaluated over this one.
-	Aggregates    []*AggregateResult `protobuf:"bytes,7,rep,name=aggregates,proto3" json:"aggregates,omitempty"`
+	Aggregates []*AggregateResult `protobuf:"bytes,7,rep,name=aggregates,proto3" json:"aggregates,omitempty"`
+	// The actions of the non-compliant results, totalled by kind (and facility
+	// type or vehicle class), in ruleset order.
+	Actions       []*ActionTotal `protobuf:"bytes,8,rep,name=actions,proto3" json:"actions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1587,6 +1591,122 @@ func (x *BatchSummary) GetAggregates() []*AggregateResult {
 	return nil
 }
 
+func (x *BatchSummary) GetActions() []*ActionTotal {
+	if x != nil {
+		return x.Actions
+	}
+	return nil
+}
+
+// ActionTotal is one kind of action summed over a batch.
+type ActionTotal struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Kind of action, for example "ADD_ELDERLY_CARE_BEDS".
+	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	// Total quantity.
+	Quantity float64 `protobuf:"fixed64,2,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// Unit of `quantity`.
+	Unit string `protobuf:"bytes,3,opt,name=unit,proto3" json:"unit,omitempty"`
+	// The unit in Chinese.
+	UnitZh string `protobuf:"bytes,4,opt,name=unit_zh,json=unitZh,proto3" json:"unit_zh,omitempty"`
+	// For facility actions: the facility type.
+	Facility FacilityType `protobuf:"varint,5,opt,name=facility,proto3,enum=coverage.v1.FacilityType" json:"facility,omitempty"`
+	// For bus actions: the vehicle class.
+	VehicleClass string `protobuf:"bytes,6,opt,name=vehicle_class,json=vehicleClass,proto3" json:"vehicle_class,omitempty"`
+	// Settlements that need the action.
+	Settlements int64 `protobuf:"varint,7,opt,name=settlements,proto3" json:"settlements,omitempty"`
+	// Rules the action closes, in ruleset order.
+	RuleIds       []string `protobuf:"bytes,8,rep,name=rule_ids,json=ruleIds,proto3" json:"rule_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ActionTotal) Reset() {
+	*x = ActionTotal{}
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ActionTotal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ActionTotal) ProtoMessage() {}
+
+func (x *ActionTotal) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ActionTotal.ProtoReflect.Descriptor instead.
+func (*ActionTotal) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_coverage_service_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ActionTotal) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *ActionTotal) GetQuantity() float64 {
+	if x != nil {
+		return x.Quantity
+	}
+	return 0
+}
+
+func (x *ActionTotal) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *ActionTotal) GetUnitZh() string {
+	if x != nil {
+		return x.UnitZh
+	}
+	return ""
+}
+
+func (x *ActionTotal) GetFacility() FacilityType {
+	if x != nil {
+		return x.Facility
+	}
+	return FacilityType_FACILITY_TYPE_UNSPECIFIED
+}
+
+func (x *ActionTotal) GetVehicleClass() string {
+	if x != nil {
+		return x.VehicleClass
+	}
+	return ""
+}
+
+func (x *ActionTotal) GetSettlements() int64 {
+	if x != nil {
+		return x.Settlements
+	}
+	return 0
+}
+
+func (x *ActionTotal) GetRuleIds() []string {
+	if x != nil {
+		return x.RuleIds
+	}
+	return nil
+}
+
 // RuleBatchSummary is one rule's results across a batch.
 type RuleBatchSummary struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1602,7 +1722,7 @@ type RuleBatchSummary struct {
 
 func (x *RuleBatchSummary) Reset() {
 	*x = RuleBatchSummary{}
-	mi := &file_coverage_v1_coverage_service_proto_msgTypes[24]
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1614,7 +1734,7 @@ func (x *RuleBatchSummary) String() string {
 func (*RuleBatchSummary) ProtoMessage() {}
 
 func (x *RuleBatchSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_coverage_v1_coverage_service_proto_msgTypes[24]
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1627,7 +1747,7 @@ func (x *RuleBatchSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RuleBatchSummary.ProtoReflect.Descriptor instead.
 func (*RuleBatchSummary) Descriptor() ([]byte, []int) {
-	return file_coverage_v1_coverage_service_proto_rawDescGZIP(), []int{24}
+	return file_coverage_v1_coverage_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RuleBatchSummary) GetRuleId() string {
@@ -1668,7 +1788,7 @@ type FurthestSettlement struct {
 
 func (x *FurthestSettlement) Reset() {
 	*x = FurthestSettlement{}
-	mi := &file_coverage_v1_coverage_service_proto_msgTypes[25]
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1680,7 +1800,7 @@ func (x *FurthestSettlement) String() string {
 func (*FurthestSettlement) ProtoMessage() {}
 
 func (x *FurthestSettlement) ProtoReflect() protoreflect.Message {
-	mi := &file_coverage_v1_coverage_service_proto_msgTypes[25]
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1693,7 +1813,7 @@ func (x *FurthestSettlement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FurthestSettlement.ProtoReflect.Descriptor instead.
 func (*FurthestSettlement) Descriptor() ([]byte, []int) {
-	return file_coverage_v1_coverage_service_proto_rawDescGZIP(), []int{25}
+	return file_coverage_v1_coverage_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *FurthestSettlement) GetSettlementId() string {
@@ -1753,7 +1873,7 @@ type AggregateResult struct {
 
 func (x *AggregateResult) Reset() {
 	*x = AggregateResult{}
-	mi := &file_coverage_v1_coverage_service_proto_msgTypes[26]
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1765,7 +1885,7 @@ func (x *AggregateResult) String() string {
 func (*AggregateResult) ProtoMessage() {}
 
 func (x *AggregateResult) ProtoReflect() protoreflect.Message {
-	mi := &file_coverage_v1_coverage_service_proto_msgTypes[26]
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1778,7 +1898,7 @@ func (x *AggregateResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AggregateResult.ProtoReflect.Descriptor instead.
 func (*AggregateResult) Descriptor() ([]byte, []int) {
-	return file_coverage_v1_coverage_service_proto_rawDescGZIP(), []int{26}
+	return file_coverage_v1_coverage_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *AggregateResult) GetRuleId() string {
@@ -1844,11 +1964,956 @@ func (x *AggregateResult) GetCitation() *Citation {
 	return nil
 }
 
+// MapBusStopGapsRequest asks for the gap map of a settlement's central area.
+type MapBusStopGapsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Ruleset ID; empty means the default ("jilin-2014"). It gives the radius.
+	RulesetId string `protobuf:"bytes,1,opt,name=ruleset_id,json=rulesetId,proto3" json:"ruleset_id,omitempty"`
+	// The settlement, with its central area and bus stops, as for
+	// CheckBusStopCoverage.
+	Settlement *Settlement `protobuf:"bytes,2,opt,name=settlement,proto3" json:"settlement,omitempty"`
+	// Largest distance, in metres, between a drawn outline and the true
+	// boundary of a gap; 0 means 1 m. At least 0.01 m.
+	ToleranceM float64 `protobuf:"fixed64,3,opt,name=tolerance_m,json=toleranceM,proto3" json:"tolerance_m,omitempty"`
+	// Coordinate system of the returned geometry; unspecified means WGS-84.
+	OutputCrs CoordinateSystem `protobuf:"varint,4,opt,name=output_crs,json=outputCrs,proto3,enum=coverage.v1.CoordinateSystem" json:"output_crs,omitempty"`
+	// Most gaps to return, largest first; 0 means all. The totals still count
+	// every gap.
+	MaxGaps       int32 `protobuf:"varint,5,opt,name=max_gaps,json=maxGaps,proto3" json:"max_gaps,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MapBusStopGapsRequest) Reset() {
+	*x = MapBusStopGapsRequest{}
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MapBusStopGapsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MapBusStopGapsRequest) ProtoMessage() {}
+
+func (x *MapBusStopGapsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MapBusStopGapsRequest.ProtoReflect.Descriptor instead.
+func (*MapBusStopGapsRequest) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_coverage_service_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *MapBusStopGapsRequest) GetRulesetId() string {
+	if x != nil {
+		return x.RulesetId
+	}
+	return ""
+}
+
+func (x *MapBusStopGapsRequest) GetSettlement() *Settlement {
+	if x != nil {
+		return x.Settlement
+	}
+	return nil
+}
+
+func (x *MapBusStopGapsRequest) GetToleranceM() float64 {
+	if x != nil {
+		return x.ToleranceM
+	}
+	return 0
+}
+
+func (x *MapBusStopGapsRequest) GetOutputCrs() CoordinateSystem {
+	if x != nil {
+		return x.OutputCrs
+	}
+	return CoordinateSystem_COORDINATE_SYSTEM_UNSPECIFIED
+}
+
+func (x *MapBusStopGapsRequest) GetMaxGaps() int32 {
+	if x != nil {
+		return x.MaxGaps
+	}
+	return 0
+}
+
+// MapBusStopGapsResponse is the uncovered part of a central area.
+type MapBusStopGapsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The exact measurement, as CheckBusStopCoverage reports it.
+	Coverage *BusStopCoverage `protobuf:"bytes,1,opt,name=coverage,proto3" json:"coverage,omitempty"`
+	// The gaps, largest first; gap i is polygon i of `uncovered`.
+	Gaps []*CoverageGap `protobuf:"bytes,2,rep,name=gaps,proto3" json:"gaps,omitempty"`
+	// The gaps as one GeoJSON MultiPolygon geometry (RFC 7946 winding: outer
+	// rings counter-clockwise, holes clockwise), in `crs`.
+	Uncovered *structpb.Struct `protobuf:"bytes,3,opt,name=uncovered,proto3" json:"uncovered,omitempty"`
+	// Coordinate system of `uncovered` and of the centroids.
+	Crs CoordinateSystem `protobuf:"varint,4,opt,name=crs,proto3,enum=coverage.v1.CoordinateSystem" json:"crs,omitempty"`
+	// The tolerance the outlines were drawn to, in metres.
+	ToleranceM float64 `protobuf:"fixed64,5,opt,name=tolerance_m,json=toleranceM,proto3" json:"tolerance_m,omitempty"`
+	// Gaps found, before `max_gaps`.
+	GapsTotal int32 `protobuf:"varint,6,opt,name=gaps_total,json=gapsTotal,proto3" json:"gaps_total,omitempty"`
+	// Exact area of every gap together, in m²; equals the uncovered area.
+	UncoveredAreaM2 float64 `protobuf:"fixed64,7,opt,name=uncovered_area_m2,json=uncoveredAreaM2,proto3" json:"uncovered_area_m2,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *MapBusStopGapsResponse) Reset() {
+	*x = MapBusStopGapsResponse{}
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MapBusStopGapsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MapBusStopGapsResponse) ProtoMessage() {}
+
+func (x *MapBusStopGapsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MapBusStopGapsResponse.ProtoReflect.Descriptor instead.
+func (*MapBusStopGapsResponse) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_coverage_service_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *MapBusStopGapsResponse) GetCoverage() *BusStopCoverage {
+	if x != nil {
+		return x.Coverage
+	}
+	return nil
+}
+
+func (x *MapBusStopGapsResponse) GetGaps() []*CoverageGap {
+	if x != nil {
+		return x.Gaps
+	}
+	return nil
+}
+
+func (x *MapBusStopGapsResponse) GetUncovered() *structpb.Struct {
+	if x != nil {
+		return x.Uncovered
+	}
+	return nil
+}
+
+func (x *MapBusStopGapsResponse) GetCrs() CoordinateSystem {
+	if x != nil {
+		return x.Crs
+	}
+	return CoordinateSystem_COORDINATE_SYSTEM_UNSPECIFIED
+}
+
+func (x *MapBusStopGapsResponse) GetToleranceM() float64 {
+	if x != nil {
+		return x.ToleranceM
+	}
+	return 0
+}
+
+func (x *MapBusStopGapsResponse) GetGapsTotal() int32 {
+	if x != nil {
+		return x.GapsTotal
+	}
+	return 0
+}
+
+func (x *MapBusStopGapsResponse) GetUncoveredAreaM2() float64 {
+	if x != nil {
+		return x.UncoveredAreaM2
+	}
+	return 0
+}
+
+// CoverageGap is one connected part of a central area beyond the radius of
+// every stop.
+type CoverageGap struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 1 for the largest gap.
+	Rank int32 `protobuf:"varint,1,opt,name=rank,proto3" json:"rank,omitempty"`
+	// Exact area in m² (arcs integrated in closed form, not from the chords).
+	AreaM2 float64 `protobuf:"fixed64,2,opt,name=area_m2,json=areaM2,proto3" json:"area_m2,omitempty"`
+	// area_m2 ÷ the central area, from 0 to 1.
+	ShareOfArea float64 `protobuf:"fixed64,3,opt,name=share_of_area,json=shareOfArea,proto3" json:"share_of_area,omitempty"`
+	// Centroid of the drawn outline, in the response's coordinate system; it
+	// may lie outside a gap that is not convex.
+	Centroid *LonLat `protobuf:"bytes,4,opt,name=centroid,proto3" json:"centroid,omitempty"`
+	// Vertices of the drawn outline, holes included.
+	Vertices int32 `protobuf:"varint,5,opt,name=vertices,proto3" json:"vertices,omitempty"`
+	// Holes in the gap: covered islands or holes of the central area.
+	Holes         int32 `protobuf:"varint,6,opt,name=holes,proto3" json:"holes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CoverageGap) Reset() {
+	*x = CoverageGap{}
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CoverageGap) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CoverageGap) ProtoMessage() {}
+
+func (x *CoverageGap) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CoverageGap.ProtoReflect.Descriptor instead.
+func (*CoverageGap) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_coverage_service_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *CoverageGap) GetRank() int32 {
+	if x != nil {
+		return x.Rank
+	}
+	return 0
+}
+
+func (x *CoverageGap) GetAreaM2() float64 {
+	if x != nil {
+		return x.AreaM2
+	}
+	return 0
+}
+
+func (x *CoverageGap) GetShareOfArea() float64 {
+	if x != nil {
+		return x.ShareOfArea
+	}
+	return 0
+}
+
+func (x *CoverageGap) GetCentroid() *LonLat {
+	if x != nil {
+		return x.Centroid
+	}
+	return nil
+}
+
+func (x *CoverageGap) GetVertices() int32 {
+	if x != nil {
+		return x.Vertices
+	}
+	return 0
+}
+
+func (x *CoverageGap) GetHoles() int32 {
+	if x != nil {
+		return x.Holes
+	}
+	return 0
+}
+
+// PlanBusStopsRequest asks for the stops that would bring a settlement's
+// coverage to its threshold.
+type PlanBusStopsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Ruleset ID; empty means the default ("jilin-2014"). It gives the radius
+	// and the threshold of each tier.
+	RulesetId string `protobuf:"bytes,1,opt,name=ruleset_id,json=rulesetId,proto3" json:"ruleset_id,omitempty"`
+	// The settlement, with its central area and bus stops, as for
+	// CheckBusStopCoverage.
+	Settlement *Settlement `protobuf:"bytes,2,opt,name=settlement,proto3" json:"settlement,omitempty"`
+	// Share of the central area to reach, from 0 (exclusive) to 1; absent
+	// means the threshold of the settlement's tier.
+	TargetShare *float64 `protobuf:"fixed64,3,opt,name=target_share,json=targetShare,proto3,oneof" json:"target_share,omitempty"`
+	// Sites the plan may choose from, for example points on roads or bus
+	// routes; empty means a grid over the uncovered part of the central area.
+	Candidates *Positions `protobuf:"bytes,4,opt,name=candidates,proto3" json:"candidates,omitempty"`
+	// Coordinate system of `candidates`.
+	CandidatesCrs CoordinateSystem `protobuf:"varint,5,opt,name=candidates_crs,json=candidatesCrs,proto3,enum=coverage.v1.CoordinateSystem" json:"candidates_crs,omitempty"`
+	// Spacing of the candidate grid in metres; 0 means 100 m. Ignored when
+	// candidates are given.
+	GridSpacingM float64 `protobuf:"fixed64,6,opt,name=grid_spacing_m,json=gridSpacingM,proto3" json:"grid_spacing_m,omitempty"`
+	// Most stops to add; 0 means the server's limit.
+	MaxStops int32 `protobuf:"varint,7,opt,name=max_stops,json=maxStops,proto3" json:"max_stops,omitempty"`
+	// Coordinate system of the returned positions; unspecified means WGS-84.
+	OutputCrs     CoordinateSystem `protobuf:"varint,8,opt,name=output_crs,json=outputCrs,proto3,enum=coverage.v1.CoordinateSystem" json:"output_crs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlanBusStopsRequest) Reset() {
+	*x = PlanBusStopsRequest{}
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlanBusStopsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlanBusStopsRequest) ProtoMessage() {}
+
+func (x *PlanBusStopsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlanBusStopsRequest.ProtoReflect.Descriptor instead.
+func (*PlanBusStopsRequest) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_coverage_service_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *PlanBusStopsRequest) GetRulesetId() string {
+	if x != nil {
+		return x.RulesetId
+	}
+	return ""
+}
+
+func (x *PlanBusStopsRequest) GetSettlement() *Settlement {
+	if x != nil {
+		return x.Settlement
+	}
+	return nil
+}
+
+func (x *PlanBusStopsRequest) GetTargetShare() float64 {
+	if x != nil && x.TargetShare != nil {
+		return *x.TargetShare
+	}
+	return 0
+}
+
+func (x *PlanBusStopsRequest) GetCandidates() *Positions {
+	if x != nil {
+		return x.Candidates
+	}
+	return nil
+}
+
+func (x *PlanBusStopsRequest) GetCandidatesCrs() CoordinateSystem {
+	if x != nil {
+		return x.CandidatesCrs
+	}
+	return CoordinateSystem_COORDINATE_SYSTEM_UNSPECIFIED
+}
+
+func (x *PlanBusStopsRequest) GetGridSpacingM() float64 {
+	if x != nil {
+		return x.GridSpacingM
+	}
+	return 0
+}
+
+func (x *PlanBusStopsRequest) GetMaxStops() int32 {
+	if x != nil {
+		return x.MaxStops
+	}
+	return 0
+}
+
+func (x *PlanBusStopsRequest) GetOutputCrs() CoordinateSystem {
+	if x != nil {
+		return x.OutputCrs
+	}
+	return CoordinateSystem_COORDINATE_SYSTEM_UNSPECIFIED
+}
+
+// PlanBusStopsResponse is a plan to comply: the stops to add, in order.
+type PlanBusStopsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The measurement before the plan, as CheckBusStopCoverage reports it.
+	Before *BusStopCoverage `protobuf:"bytes,1,opt,name=before,proto3" json:"before,omitempty"`
+	// The stops to add, in the order chosen.
+	AddedStops []*PlannedStop `protobuf:"bytes,2,rep,name=added_stops,json=addedStops,proto3" json:"added_stops,omitempty"`
+	// Number of stops added.
+	StopsAdded int32 `protobuf:"varint,3,opt,name=stops_added,json=stopsAdded,proto3" json:"stops_added,omitempty"`
+	// Coverage share with the existing and the added stops, recomputed exactly
+	// over all of them.
+	FinalShare float64 `protobuf:"fixed64,4,opt,name=final_share,json=finalShare,proto3" json:"final_share,omitempty"`
+	// The share the plan aimed at.
+	TargetShare float64 `protobuf:"fixed64,5,opt,name=target_share,json=targetShare,proto3" json:"target_share,omitempty"`
+	// Where the target came from, in words.
+	TargetReason string `protobuf:"bytes,6,opt,name=target_reason,json=targetReason,proto3" json:"target_reason,omitempty"`
+	// Whether final_share reaches target_share.
+	Reached bool `protobuf:"varint,7,opt,name=reached,proto3" json:"reached,omitempty"`
+	// Why the plan stopped: "target reached", "stop cap reached" or
+	// "no candidate adds coverage".
+	Stopped string `protobuf:"bytes,8,opt,name=stopped,proto3" json:"stopped,omitempty"`
+	// Candidate sites considered.
+	Candidates int32 `protobuf:"varint,9,opt,name=candidates,proto3" json:"candidates,omitempty"`
+	// Fewest stops any choice among the candidates could need to reach the
+	// target (a bound from the first gains); 0 when it is already reached.
+	LowerBound int32 `protobuf:"varint,10,opt,name=lower_bound,json=lowerBound,proto3" json:"lower_bound,omitempty"`
+	// How far a greedy plan can be from the best one, in words.
+	Guarantee string `protobuf:"bytes,11,opt,name=guarantee,proto3" json:"guarantee,omitempty"`
+	// Coordinate system of the positions.
+	Crs CoordinateSystem `protobuf:"varint,12,opt,name=crs,proto3,enum=coverage.v1.CoordinateSystem" json:"crs,omitempty"`
+	// Spacing of the candidate grid in metres, when a grid was used.
+	GridSpacingM float64 `protobuf:"fixed64,13,opt,name=grid_spacing_m,json=gridSpacingM,proto3" json:"grid_spacing_m,omitempty"`
+	// The cap on stops that applied.
+	MaxStops      int32 `protobuf:"varint,14,opt,name=max_stops,json=maxStops,proto3" json:"max_stops,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlanBusStopsResponse) Reset() {
+	*x = PlanBusStopsResponse{}
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlanBusStopsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlanBusStopsResponse) ProtoMessage() {}
+
+func (x *PlanBusStopsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlanBusStopsResponse.ProtoReflect.Descriptor instead.
+func (*PlanBusStopsResponse) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_coverage_service_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *PlanBusStopsResponse) GetBefore() *BusStopCoverage {
+	if x != nil {
+		return x.Before
+	}
+	return nil
+}
+
+func (x *PlanBusStopsResponse) GetAddedStops() []*PlannedStop {
+	if x != nil {
+		return x.AddedStops
+	}
+	return nil
+}
+
+func (x *PlanBusStopsResponse) GetStopsAdded() int32 {
+	if x != nil {
+		return x.StopsAdded
+	}
+	return 0
+}
+
+func (x *PlanBusStopsResponse) GetFinalShare() float64 {
+	if x != nil {
+		return x.FinalShare
+	}
+	return 0
+}
+
+func (x *PlanBusStopsResponse) GetTargetShare() float64 {
+	if x != nil {
+		return x.TargetShare
+	}
+	return 0
+}
+
+func (x *PlanBusStopsResponse) GetTargetReason() string {
+	if x != nil {
+		return x.TargetReason
+	}
+	return ""
+}
+
+func (x *PlanBusStopsResponse) GetReached() bool {
+	if x != nil {
+		return x.Reached
+	}
+	return false
+}
+
+func (x *PlanBusStopsResponse) GetStopped() string {
+	if x != nil {
+		return x.Stopped
+	}
+	return ""
+}
+
+func (x *PlanBusStopsResponse) GetCandidates() int32 {
+	if x != nil {
+		return x.Candidates
+	}
+	return 0
+}
+
+func (x *PlanBusStopsResponse) GetLowerBound() int32 {
+	if x != nil {
+		return x.LowerBound
+	}
+	return 0
+}
+
+func (x *PlanBusStopsResponse) GetGuarantee() string {
+	if x != nil {
+		return x.Guarantee
+	}
+	return ""
+}
+
+func (x *PlanBusStopsResponse) GetCrs() CoordinateSystem {
+	if x != nil {
+		return x.Crs
+	}
+	return CoordinateSystem_COORDINATE_SYSTEM_UNSPECIFIED
+}
+
+func (x *PlanBusStopsResponse) GetGridSpacingM() float64 {
+	if x != nil {
+		return x.GridSpacingM
+	}
+	return 0
+}
+
+func (x *PlanBusStopsResponse) GetMaxStops() int32 {
+	if x != nil {
+		return x.MaxStops
+	}
+	return 0
+}
+
+// PlannedStop is one stop a plan adds.
+type PlannedStop struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// [longitude, latitude] in the response's coordinate system.
+	Position []float64 `protobuf:"fixed64,1,rep,packed,name=position,proto3" json:"position,omitempty"`
+	// Coverage share of the central area after adding this stop.
+	CoverageShare float64 `protobuf:"fixed64,2,opt,name=coverage_share,json=coverageShare,proto3" json:"coverage_share,omitempty"`
+	// Area of the central area this stop newly covers, in m².
+	GainM2        float64 `protobuf:"fixed64,3,opt,name=gain_m2,json=gainM2,proto3" json:"gain_m2,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlannedStop) Reset() {
+	*x = PlannedStop{}
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlannedStop) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlannedStop) ProtoMessage() {}
+
+func (x *PlannedStop) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlannedStop.ProtoReflect.Descriptor instead.
+func (*PlannedStop) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_coverage_service_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *PlannedStop) GetPosition() []float64 {
+	if x != nil {
+		return x.Position
+	}
+	return nil
+}
+
+func (x *PlannedStop) GetCoverageShare() float64 {
+	if x != nil {
+		return x.CoverageShare
+	}
+	return 0
+}
+
+func (x *PlannedStop) GetGainM2() float64 {
+	if x != nil {
+		return x.GainM2
+	}
+	return 0
+}
+
+// ListSamplesRequest asks for the bundled sample sets.
+type ListSamplesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSamplesRequest) Reset() {
+	*x = ListSamplesRequest{}
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSamplesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSamplesRequest) ProtoMessage() {}
+
+func (x *ListSamplesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSamplesRequest.ProtoReflect.Descriptor instead.
+func (*ListSamplesRequest) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_coverage_service_proto_rawDescGZIP(), []int{34}
+}
+
+// ListSamplesResponse lists the bundled sample sets.
+type ListSamplesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The sets, by name.
+	Sets          []*SampleSet `protobuf:"bytes,1,rep,name=sets,proto3" json:"sets,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSamplesResponse) Reset() {
+	*x = ListSamplesResponse{}
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSamplesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSamplesResponse) ProtoMessage() {}
+
+func (x *ListSamplesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSamplesResponse.ProtoReflect.Descriptor instead.
+func (*ListSamplesResponse) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_coverage_service_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *ListSamplesResponse) GetSets() []*SampleSet {
+	if x != nil {
+		return x.Sets
+	}
+	return nil
+}
+
+// SampleSet is one bundled set of settlements.
+type SampleSet struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Name of the set, for example "jilin".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The settlements, in file order.
+	Settlements   []*SampleSettlement `protobuf:"bytes,2,rep,name=settlements,proto3" json:"settlements,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SampleSet) Reset() {
+	*x = SampleSet{}
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SampleSet) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SampleSet) ProtoMessage() {}
+
+func (x *SampleSet) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SampleSet.ProtoReflect.Descriptor instead.
+func (*SampleSet) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_coverage_service_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *SampleSet) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SampleSet) GetSettlements() []*SampleSettlement {
+	if x != nil {
+		return x.Settlements
+	}
+	return nil
+}
+
+// SampleSettlement is one settlement of a sample set, without its data.
+type SampleSettlement struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// ID of the settlement.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Name of the settlement.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// Its kind.
+	Kind SettlementKind `protobuf:"varint,3,opt,name=kind,proto3,enum=coverage.v1.SettlementKind" json:"kind,omitempty"`
+	// Whether the set holds a central area for it.
+	HasCentralArea bool `protobuf:"varint,4,opt,name=has_central_area,json=hasCentralArea,proto3" json:"has_central_area,omitempty"`
+	// Bus stops the set holds for it.
+	BusStops      int32 `protobuf:"varint,5,opt,name=bus_stops,json=busStops,proto3" json:"bus_stops,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SampleSettlement) Reset() {
+	*x = SampleSettlement{}
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SampleSettlement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SampleSettlement) ProtoMessage() {}
+
+func (x *SampleSettlement) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SampleSettlement.ProtoReflect.Descriptor instead.
+func (*SampleSettlement) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_coverage_service_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *SampleSettlement) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *SampleSettlement) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SampleSettlement) GetKind() SettlementKind {
+	if x != nil {
+		return x.Kind
+	}
+	return SettlementKind_SETTLEMENT_KIND_UNSPECIFIED
+}
+
+func (x *SampleSettlement) GetHasCentralArea() bool {
+	if x != nil {
+		return x.HasCentralArea
+	}
+	return false
+}
+
+func (x *SampleSettlement) GetBusStops() int32 {
+	if x != nil {
+		return x.BusStops
+	}
+	return 0
+}
+
+// GetSampleSettlementRequest names a settlement of a sample set.
+type GetSampleSettlementRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Name of the set, for example "jilin".
+	Set string `protobuf:"bytes,1,opt,name=set,proto3" json:"set,omitempty"`
+	// ID of the settlement, for example "changchun".
+	SettlementId  string `protobuf:"bytes,2,opt,name=settlement_id,json=settlementId,proto3" json:"settlement_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSampleSettlementRequest) Reset() {
+	*x = GetSampleSettlementRequest{}
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSampleSettlementRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSampleSettlementRequest) ProtoMessage() {}
+
+func (x *GetSampleSettlementRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSampleSettlementRequest.ProtoReflect.Descriptor instead.
+func (*GetSampleSettlementRequest) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_coverage_service_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *GetSampleSettlementRequest) GetSet() string {
+	if x != nil {
+		return x.Set
+	}
+	return ""
+}
+
+func (x *GetSampleSettlementRequest) GetSettlementId() string {
+	if x != nil {
+		return x.SettlementId
+	}
+	return ""
+}
+
+// GetSampleSettlementResponse is a settlement of a sample set.
+type GetSampleSettlementResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The settlement with its central area and bus stops as typed geometry.
+	Settlement    *Settlement `protobuf:"bytes,1,opt,name=settlement,proto3" json:"settlement,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSampleSettlementResponse) Reset() {
+	*x = GetSampleSettlementResponse{}
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSampleSettlementResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSampleSettlementResponse) ProtoMessage() {}
+
+func (x *GetSampleSettlementResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_coverage_service_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSampleSettlementResponse.ProtoReflect.Descriptor instead.
+func (*GetSampleSettlementResponse) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_coverage_service_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *GetSampleSettlementResponse) GetSettlement() *Settlement {
+	if x != nil {
+		return x.Settlement
+	}
+	return nil
+}
+
 var File_coverage_v1_coverage_service_proto protoreflect.FileDescriptor
 
 const file_coverage_v1_coverage_service_proto_rawDesc = "" +
 	"\n" +
-	"\"coverage/v1/coverage_service.proto\x12\vcoverage.v1\x1a\x18coverage/v1/result.proto\x1a\x19coverage/v1/ruleset.proto\x1a\x1ccoverage/v1/settlement.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\"\x15\n" +
+	"\"coverage/v1/coverage_service.proto\x12\vcoverage.v1\x1a\x18coverage/v1/result.proto\x1a\x19coverage/v1/ruleset.proto\x1a\x1ccoverage/v1/settlement.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\"\x15\n" +
 	"\x13ListRulesetsRequest\"v\n" +
 	"\x14ListRulesetsResponse\x120\n" +
 	"\brulesets\x18\x01 \x03(\v2\x14.coverage.v1.RulesetR\brulesets\x12,\n" +
@@ -1956,7 +3021,7 @@ const file_coverage_v1_coverage_service_proto_rawDesc = "" +
 	"violations\">\n" +
 	"\x0eFieldViolation\x12\x14\n" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xa1\x02\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xd5\x02\n" +
 	"\fBatchSummary\x12\x1d\n" +
 	"\n" +
 	"ruleset_id\x18\x01 \x01(\tR\trulesetId\x12'\n" +
@@ -1967,7 +3032,17 @@ const file_coverage_v1_coverage_service_proto_rawDesc = "" +
 	"\x05rules\x18\x06 \x03(\v2\x1d.coverage.v1.RuleBatchSummaryR\x05rules\x12<\n" +
 	"\n" +
 	"aggregates\x18\a \x03(\v2\x1c.coverage.v1.AggregateResultR\n" +
-	"aggregates\"\x9b\x01\n" +
+	"aggregates\x122\n" +
+	"\aactions\x18\b \x03(\v2\x18.coverage.v1.ActionTotalR\aactions\"\x83\x02\n" +
+	"\vActionTotal\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x1a\n" +
+	"\bquantity\x18\x02 \x01(\x01R\bquantity\x12\x12\n" +
+	"\x04unit\x18\x03 \x01(\tR\x04unit\x12\x17\n" +
+	"\aunit_zh\x18\x04 \x01(\tR\x06unitZh\x125\n" +
+	"\bfacility\x18\x05 \x01(\x0e2\x19.coverage.v1.FacilityTypeR\bfacility\x12#\n" +
+	"\rvehicle_class\x18\x06 \x01(\tR\fvehicleClass\x12 \n" +
+	"\vsettlements\x18\a \x01(\x03R\vsettlements\x12\x19\n" +
+	"\brule_ids\x18\b \x03(\tR\aruleIds\"\x9b\x01\n" +
 	"\x10RuleBatchSummary\x12\x17\n" +
 	"\arule_id\x18\x01 \x01(\tR\x06ruleId\x121\n" +
 	"\x06counts\x18\x02 \x01(\v2\x19.coverage.v1.StatusCountsR\x06counts\x12;\n" +
@@ -1987,12 +3062,101 @@ const file_coverage_v1_coverage_service_proto_rawDesc = "" +
 	"\tthreshold\x18\a \x01(\x01R\tthreshold\x12\x16\n" +
 	"\x06reason\x18\b \x01(\tR\x06reason\x121\n" +
 	"\bcitation\x18\t \x01(\v2\x15.coverage.v1.CitationR\bcitationB\b\n" +
-	"\x06_share*V\n" +
+	"\x06_share\"\xee\x01\n" +
+	"\x15MapBusStopGapsRequest\x12\x1d\n" +
+	"\n" +
+	"ruleset_id\x18\x01 \x01(\tR\trulesetId\x12<\n" +
+	"\n" +
+	"settlement\x18\x02 \x01(\v2\x17.coverage.v1.SettlementB\x03\xe0A\x02R\n" +
+	"settlement\x12\x1f\n" +
+	"\vtolerance_m\x18\x03 \x01(\x01R\n" +
+	"toleranceM\x12<\n" +
+	"\n" +
+	"output_crs\x18\x04 \x01(\x0e2\x1d.coverage.v1.CoordinateSystemR\toutputCrs\x12\x19\n" +
+	"\bmax_gaps\x18\x05 \x01(\x05R\amaxGaps\"\xd4\x02\n" +
+	"\x16MapBusStopGapsResponse\x128\n" +
+	"\bcoverage\x18\x01 \x01(\v2\x1c.coverage.v1.BusStopCoverageR\bcoverage\x12,\n" +
+	"\x04gaps\x18\x02 \x03(\v2\x18.coverage.v1.CoverageGapR\x04gaps\x125\n" +
+	"\tuncovered\x18\x03 \x01(\v2\x17.google.protobuf.StructR\tuncovered\x12/\n" +
+	"\x03crs\x18\x04 \x01(\x0e2\x1d.coverage.v1.CoordinateSystemR\x03crs\x12\x1f\n" +
+	"\vtolerance_m\x18\x05 \x01(\x01R\n" +
+	"toleranceM\x12\x1d\n" +
+	"\n" +
+	"gaps_total\x18\x06 \x01(\x05R\tgapsTotal\x12*\n" +
+	"\x11uncovered_area_m2\x18\a \x01(\x01R\x0funcoveredAreaM2\"\xc1\x01\n" +
+	"\vCoverageGap\x12\x12\n" +
+	"\x04rank\x18\x01 \x01(\x05R\x04rank\x12\x17\n" +
+	"\aarea_m2\x18\x02 \x01(\x01R\x06areaM2\x12\"\n" +
+	"\rshare_of_area\x18\x03 \x01(\x01R\vshareOfArea\x12/\n" +
+	"\bcentroid\x18\x04 \x01(\v2\x13.coverage.v1.LonLatR\bcentroid\x12\x1a\n" +
+	"\bvertices\x18\x05 \x01(\x05R\bvertices\x12\x14\n" +
+	"\x05holes\x18\x06 \x01(\x05R\x05holes\"\xaa\x03\n" +
+	"\x13PlanBusStopsRequest\x12\x1d\n" +
+	"\n" +
+	"ruleset_id\x18\x01 \x01(\tR\trulesetId\x12<\n" +
+	"\n" +
+	"settlement\x18\x02 \x01(\v2\x17.coverage.v1.SettlementB\x03\xe0A\x02R\n" +
+	"settlement\x12&\n" +
+	"\ftarget_share\x18\x03 \x01(\x01H\x00R\vtargetShare\x88\x01\x01\x126\n" +
+	"\n" +
+	"candidates\x18\x04 \x01(\v2\x16.coverage.v1.PositionsR\n" +
+	"candidates\x12D\n" +
+	"\x0ecandidates_crs\x18\x05 \x01(\x0e2\x1d.coverage.v1.CoordinateSystemR\rcandidatesCrs\x12$\n" +
+	"\x0egrid_spacing_m\x18\x06 \x01(\x01R\fgridSpacingM\x12\x1b\n" +
+	"\tmax_stops\x18\a \x01(\x05R\bmaxStops\x12<\n" +
+	"\n" +
+	"output_crs\x18\b \x01(\x0e2\x1d.coverage.v1.CoordinateSystemR\toutputCrsB\x0f\n" +
+	"\r_target_share\"\x98\x04\n" +
+	"\x14PlanBusStopsResponse\x124\n" +
+	"\x06before\x18\x01 \x01(\v2\x1c.coverage.v1.BusStopCoverageR\x06before\x129\n" +
+	"\vadded_stops\x18\x02 \x03(\v2\x18.coverage.v1.PlannedStopR\n" +
+	"addedStops\x12\x1f\n" +
+	"\vstops_added\x18\x03 \x01(\x05R\n" +
+	"stopsAdded\x12\x1f\n" +
+	"\vfinal_share\x18\x04 \x01(\x01R\n" +
+	"finalShare\x12!\n" +
+	"\ftarget_share\x18\x05 \x01(\x01R\vtargetShare\x12#\n" +
+	"\rtarget_reason\x18\x06 \x01(\tR\ftargetReason\x12\x18\n" +
+	"\areached\x18\a \x01(\bR\areached\x12\x18\n" +
+	"\astopped\x18\b \x01(\tR\astopped\x12\x1e\n" +
+	"\n" +
+	"candidates\x18\t \x01(\x05R\n" +
+	"candidates\x12\x1f\n" +
+	"\vlower_bound\x18\n" +
+	" \x01(\x05R\n" +
+	"lowerBound\x12\x1c\n" +
+	"\tguarantee\x18\v \x01(\tR\tguarantee\x12/\n" +
+	"\x03crs\x18\f \x01(\x0e2\x1d.coverage.v1.CoordinateSystemR\x03crs\x12$\n" +
+	"\x0egrid_spacing_m\x18\r \x01(\x01R\fgridSpacingM\x12\x1b\n" +
+	"\tmax_stops\x18\x0e \x01(\x05R\bmaxStops\"i\n" +
+	"\vPlannedStop\x12\x1a\n" +
+	"\bposition\x18\x01 \x03(\x01R\bposition\x12%\n" +
+	"\x0ecoverage_share\x18\x02 \x01(\x01R\rcoverageShare\x12\x17\n" +
+	"\again_m2\x18\x03 \x01(\x01R\x06gainM2\"\x14\n" +
+	"\x12ListSamplesRequest\"A\n" +
+	"\x13ListSamplesResponse\x12*\n" +
+	"\x04sets\x18\x01 \x03(\v2\x16.coverage.v1.SampleSetR\x04sets\"`\n" +
+	"\tSampleSet\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12?\n" +
+	"\vsettlements\x18\x02 \x03(\v2\x1d.coverage.v1.SampleSettlementR\vsettlements\"\xae\x01\n" +
+	"\x10SampleSettlement\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12/\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x1b.coverage.v1.SettlementKindR\x04kind\x12(\n" +
+	"\x10has_central_area\x18\x04 \x01(\bR\x0ehasCentralArea\x12\x1b\n" +
+	"\tbus_stops\x18\x05 \x01(\x05R\bbusStops\"]\n" +
+	"\x1aGetSampleSettlementRequest\x12\x15\n" +
+	"\x03set\x18\x01 \x01(\tB\x03\xe0A\x02R\x03set\x12(\n" +
+	"\rsettlement_id\x18\x02 \x01(\tB\x03\xe0A\x02R\fsettlementId\"V\n" +
+	"\x1bGetSampleSettlementResponse\x127\n" +
+	"\n" +
+	"settlement\x18\x01 \x01(\v2\x17.coverage.v1.SettlementR\n" +
+	"settlement*V\n" +
 	"\n" +
 	"ResultView\x12\x1b\n" +
 	"\x17RESULT_VIEW_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10RESULT_VIEW_FULL\x10\x01\x12\x15\n" +
-	"\x11RESULT_VIEW_BASIC\x10\x022\x97\t\n" +
+	"\x11RESULT_VIEW_BASIC\x10\x022\x97\r\n" +
 	"\x0fCoverageService\x12i\n" +
 	"\fListRulesets\x12 .coverage.v1.ListRulesetsRequest\x1a!.coverage.v1.ListRulesetsResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/rulesets\x12h\n" +
 	"\n" +
@@ -2005,7 +3169,11 @@ const file_coverage_v1_coverage_service_proto_rawDesc = "" +
 	"\vAuditStream\x12\x1f.coverage.v1.AuditStreamRequest\x1a .coverage.v1.AuditStreamResponse(\x010\x01\x12i\n" +
 	"\n" +
 	"AuditBatch\x12\x1e.coverage.v1.AuditBatchRequest\x1a\x1f.coverage.v1.AuditBatchResponse\"\x1a\x82\xd3\xe4\x93\x02\x14:\x01*\"\x0f/v1/audit:batch\x12\x93\x01\n" +
-	"\x14CheckBusStopCoverage\x12(.coverage.v1.CheckBusStopCoverageRequest\x1a).coverage.v1.CheckBusStopCoverageResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/check/bus-stop-coverageBBZ@github.com/civic-standards/coverage/proto/coverage/v1;coveragev1b\x06proto3"
+	"\x14CheckBusStopCoverage\x12(.coverage.v1.CheckBusStopCoverageRequest\x1a).coverage.v1.CheckBusStopCoverageResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/check/bus-stop-coverage\x12e\n" +
+	"\vListSamples\x12\x1f.coverage.v1.ListSamplesRequest\x1a .coverage.v1.ListSamplesResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\v/v1/samples\x12\x9f\x01\n" +
+	"\x13GetSampleSettlement\x12'.coverage.v1.GetSampleSettlementRequest\x1a(.coverage.v1.GetSampleSettlementResponse\"5\x82\xd3\xe4\x93\x02/\x12-/v1/samples/{set}/settlements/{settlement_id}\x12\x80\x01\n" +
+	"\x0eMapBusStopGaps\x12\".coverage.v1.MapBusStopGapsRequest\x1a#.coverage.v1.MapBusStopGapsResponse\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/gaps/bus-stop-coverage\x12r\n" +
+	"\fPlanBusStops\x12 .coverage.v1.PlanBusStopsRequest\x1a!.coverage.v1.PlanBusStopsResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/plan/bus-stopsBBZ@github.com/civic-standards/coverage/proto/coverage/v1;coveragev1b\x06proto3"
 
 var (
 	file_coverage_v1_coverage_service_proto_rawDescOnce sync.Once
@@ -2020,7 +3188,7 @@ func file_coverage_v1_coverage_service_proto_rawDescGZIP() []byte {
 }
 
 var file_coverage_v1_coverage_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_coverage_v1_coverage_service_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_coverage_v1_coverage_service_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_coverage_v1_coverage_service_proto_goTypes = []any{
 	(ResultView)(0),                       // 0: coverage.v1.ResultView
 	(*ListRulesetsRequest)(nil),           // 1: coverage.v1.ListRulesetsRequest
@@ -2047,87 +3215,134 @@ var file_coverage_v1_coverage_service_proto_goTypes = []any{
 	(*ItemError)(nil),                     // 22: coverage.v1.ItemError
 	(*FieldViolation)(nil),                // 23: coverage.v1.FieldViolation
 	(*BatchSummary)(nil),                  // 24: coverage.v1.BatchSummary
-	(*RuleBatchSummary)(nil),              // 25: coverage.v1.RuleBatchSummary
-	(*FurthestSettlement)(nil),            // 26: coverage.v1.FurthestSettlement
-	(*AggregateResult)(nil),               // 27: coverage.v1.AggregateResult
-	(*Ruleset)(nil),                       // 28: coverage.v1.Ruleset
-	(*Settlement)(nil),                    // 29: coverage.v1.Settlement
-	(*TierAssignment)(nil),                // 30: coverage.v1.TierAssignment
-	(*RuleResult)(nil),                    // 31: coverage.v1.RuleResult
-	(*StatusCounts)(nil),                  // 32: coverage.v1.StatusCounts
-	(*BusStopCoverage)(nil),               // 33: coverage.v1.BusStopCoverage
-	(*FacilityRequirement)(nil),           // 34: coverage.v1.FacilityRequirement
-	(*FleetSummary)(nil),                  // 35: coverage.v1.FleetSummary
-	(Status)(0),                           // 36: coverage.v1.Status
-	(*Citation)(nil),                      // 37: coverage.v1.Citation
+	(*ActionTotal)(nil),                   // 25: coverage.v1.ActionTotal
+	(*RuleBatchSummary)(nil),              // 26: coverage.v1.RuleBatchSummary
+	(*FurthestSettlement)(nil),            // 27: coverage.v1.FurthestSettlement
+	(*AggregateResult)(nil),               // 28: coverage.v1.AggregateResult
+	(*MapBusStopGapsRequest)(nil),         // 29: coverage.v1.MapBusStopGapsRequest
+	(*MapBusStopGapsResponse)(nil),        // 30: coverage.v1.MapBusStopGapsResponse
+	(*CoverageGap)(nil),                   // 31: coverage.v1.CoverageGap
+	(*PlanBusStopsRequest)(nil),           // 32: coverage.v1.PlanBusStopsRequest
+	(*PlanBusStopsResponse)(nil),          // 33: coverage.v1.PlanBusStopsResponse
+	(*PlannedStop)(nil),                   // 34: coverage.v1.PlannedStop
+	(*ListSamplesRequest)(nil),            // 35: coverage.v1.ListSamplesRequest
+	(*ListSamplesResponse)(nil),           // 36: coverage.v1.ListSamplesResponse
+	(*SampleSet)(nil),                     // 37: coverage.v1.SampleSet
+	(*SampleSettlement)(nil),              // 38: coverage.v1.SampleSettlement
+	(*GetSampleSettlementRequest)(nil),    // 39: coverage.v1.GetSampleSettlementRequest
+	(*GetSampleSettlementResponse)(nil),   // 40: coverage.v1.GetSampleSettlementResponse
+	(*Ruleset)(nil),                       // 41: coverage.v1.Ruleset
+	(*Settlement)(nil),                    // 42: coverage.v1.Settlement
+	(*TierAssignment)(nil),                // 43: coverage.v1.TierAssignment
+	(*RuleResult)(nil),                    // 44: coverage.v1.RuleResult
+	(*StatusCounts)(nil),                  // 45: coverage.v1.StatusCounts
+	(*BusStopCoverage)(nil),               // 46: coverage.v1.BusStopCoverage
+	(*FacilityRequirement)(nil),           // 47: coverage.v1.FacilityRequirement
+	(*FleetSummary)(nil),                  // 48: coverage.v1.FleetSummary
+	(FacilityType)(0),                     // 49: coverage.v1.FacilityType
+	(Status)(0),                           // 50: coverage.v1.Status
+	(*Citation)(nil),                      // 51: coverage.v1.Citation
+	(CoordinateSystem)(0),                 // 52: coverage.v1.CoordinateSystem
+	(*structpb.Struct)(nil),               // 53: google.protobuf.Struct
+	(*LonLat)(nil),                        // 54: coverage.v1.LonLat
+	(*Positions)(nil),                     // 55: coverage.v1.Positions
+	(SettlementKind)(0),                   // 56: coverage.v1.SettlementKind
 }
 var file_coverage_v1_coverage_service_proto_depIdxs = []int32{
-	28, // 0: coverage.v1.ListRulesetsResponse.rulesets:type_name -> coverage.v1.Ruleset
-	28, // 1: coverage.v1.GetRulesetResponse.ruleset:type_name -> coverage.v1.Ruleset
-	29, // 2: coverage.v1.AuditRequest.settlement:type_name -> coverage.v1.Settlement
+	41, // 0: coverage.v1.ListRulesetsResponse.rulesets:type_name -> coverage.v1.Ruleset
+	41, // 1: coverage.v1.GetRulesetResponse.ruleset:type_name -> coverage.v1.Ruleset
+	42, // 2: coverage.v1.AuditRequest.settlement:type_name -> coverage.v1.Settlement
 	0,  // 3: coverage.v1.AuditRequest.view:type_name -> coverage.v1.ResultView
-	30, // 4: coverage.v1.AuditResponse.tier:type_name -> coverage.v1.TierAssignment
-	31, // 5: coverage.v1.AuditResponse.results:type_name -> coverage.v1.RuleResult
-	32, // 6: coverage.v1.AuditResponse.counts:type_name -> coverage.v1.StatusCounts
-	33, // 7: coverage.v1.AuditResponse.bus_stop_coverage:type_name -> coverage.v1.BusStopCoverage
-	29, // 8: coverage.v1.CheckElderlyCareRequest.settlement:type_name -> coverage.v1.Settlement
-	31, // 9: coverage.v1.CheckElderlyCareResponse.result:type_name -> coverage.v1.RuleResult
-	31, // 10: coverage.v1.CheckElderlyCareResponse.other_results:type_name -> coverage.v1.RuleResult
-	29, // 11: coverage.v1.CheckHealthFacilitiesRequest.settlement:type_name -> coverage.v1.Settlement
-	31, // 12: coverage.v1.CheckHealthFacilitiesResponse.results:type_name -> coverage.v1.RuleResult
-	34, // 13: coverage.v1.CheckHealthFacilitiesResponse.requirements:type_name -> coverage.v1.FacilityRequirement
-	29, // 14: coverage.v1.CheckParkingRequest.settlement:type_name -> coverage.v1.Settlement
-	31, // 15: coverage.v1.CheckParkingResponse.result:type_name -> coverage.v1.RuleResult
-	31, // 16: coverage.v1.CheckParkingResponse.other_results:type_name -> coverage.v1.RuleResult
-	29, // 17: coverage.v1.CheckTransitRequest.settlement:type_name -> coverage.v1.Settlement
-	31, // 18: coverage.v1.CheckTransitResponse.results:type_name -> coverage.v1.RuleResult
-	30, // 19: coverage.v1.CheckTransitResponse.tier:type_name -> coverage.v1.TierAssignment
-	35, // 20: coverage.v1.CheckTransitResponse.fleet:type_name -> coverage.v1.FleetSummary
-	29, // 21: coverage.v1.CheckBusStopCoverageRequest.settlement:type_name -> coverage.v1.Settlement
-	31, // 22: coverage.v1.CheckBusStopCoverageResponse.result:type_name -> coverage.v1.RuleResult
-	33, // 23: coverage.v1.CheckBusStopCoverageResponse.coverage:type_name -> coverage.v1.BusStopCoverage
-	29, // 24: coverage.v1.AuditStreamRequest.settlement:type_name -> coverage.v1.Settlement
+	43, // 4: coverage.v1.AuditResponse.tier:type_name -> coverage.v1.TierAssignment
+	44, // 5: coverage.v1.AuditResponse.results:type_name -> coverage.v1.RuleResult
+	45, // 6: coverage.v1.AuditResponse.counts:type_name -> coverage.v1.StatusCounts
+	46, // 7: coverage.v1.AuditResponse.bus_stop_coverage:type_name -> coverage.v1.BusStopCoverage
+	42, // 8: coverage.v1.CheckElderlyCareRequest.settlement:type_name -> coverage.v1.Settlement
+	44, // 9: coverage.v1.CheckElderlyCareResponse.result:type_name -> coverage.v1.RuleResult
+	44, // 10: coverage.v1.CheckElderlyCareResponse.other_results:type_name -> coverage.v1.RuleResult
+	42, // 11: coverage.v1.CheckHealthFacilitiesRequest.settlement:type_name -> coverage.v1.Settlement
+	44, // 12: coverage.v1.CheckHealthFacilitiesResponse.results:type_name -> coverage.v1.RuleResult
+	47, // 13: coverage.v1.CheckHealthFacilitiesResponse.requirements:type_name -> coverage.v1.FacilityRequirement
+	42, // 14: coverage.v1.CheckParkingRequest.settlement:type_name -> coverage.v1.Settlement
+	44, // 15: coverage.v1.CheckParkingResponse.result:type_name -> coverage.v1.RuleResult
+	44, // 16: coverage.v1.CheckParkingResponse.other_results:type_name -> coverage.v1.RuleResult
+	42, // 17: coverage.v1.CheckTransitRequest.settlement:type_name -> coverage.v1.Settlement
+	44, // 18: coverage.v1.CheckTransitResponse.results:type_name -> coverage.v1.RuleResult
+	43, // 19: coverage.v1.CheckTransitResponse.tier:type_name -> coverage.v1.TierAssignment
+	48, // 20: coverage.v1.CheckTransitResponse.fleet:type_name -> coverage.v1.FleetSummary
+	42, // 21: coverage.v1.CheckBusStopCoverageRequest.settlement:type_name -> coverage.v1.Settlement
+	44, // 22: coverage.v1.CheckBusStopCoverageResponse.result:type_name -> coverage.v1.RuleResult
+	46, // 23: coverage.v1.CheckBusStopCoverageResponse.coverage:type_name -> coverage.v1.BusStopCoverage
+	42, // 24: coverage.v1.AuditStreamRequest.settlement:type_name -> coverage.v1.Settlement
 	0,  // 25: coverage.v1.AuditStreamRequest.view:type_name -> coverage.v1.ResultView
 	21, // 26: coverage.v1.AuditStreamResponse.result:type_name -> coverage.v1.AuditItem
 	24, // 27: coverage.v1.AuditStreamResponse.summary:type_name -> coverage.v1.BatchSummary
-	29, // 28: coverage.v1.AuditBatchRequest.settlements:type_name -> coverage.v1.Settlement
+	42, // 28: coverage.v1.AuditBatchRequest.settlements:type_name -> coverage.v1.Settlement
 	0,  // 29: coverage.v1.AuditBatchRequest.view:type_name -> coverage.v1.ResultView
 	21, // 30: coverage.v1.AuditBatchResponse.results:type_name -> coverage.v1.AuditItem
 	24, // 31: coverage.v1.AuditBatchResponse.summary:type_name -> coverage.v1.BatchSummary
 	6,  // 32: coverage.v1.AuditItem.audit:type_name -> coverage.v1.AuditResponse
 	22, // 33: coverage.v1.AuditItem.error:type_name -> coverage.v1.ItemError
 	23, // 34: coverage.v1.ItemError.violations:type_name -> coverage.v1.FieldViolation
-	25, // 35: coverage.v1.BatchSummary.rules:type_name -> coverage.v1.RuleBatchSummary
-	27, // 36: coverage.v1.BatchSummary.aggregates:type_name -> coverage.v1.AggregateResult
-	32, // 37: coverage.v1.RuleBatchSummary.counts:type_name -> coverage.v1.StatusCounts
-	26, // 38: coverage.v1.RuleBatchSummary.furthest:type_name -> coverage.v1.FurthestSettlement
-	36, // 39: coverage.v1.AggregateResult.status:type_name -> coverage.v1.Status
-	37, // 40: coverage.v1.AggregateResult.citation:type_name -> coverage.v1.Citation
-	1,  // 41: coverage.v1.CoverageService.ListRulesets:input_type -> coverage.v1.ListRulesetsRequest
-	3,  // 42: coverage.v1.CoverageService.GetRuleset:input_type -> coverage.v1.GetRulesetRequest
-	5,  // 43: coverage.v1.CoverageService.Audit:input_type -> coverage.v1.AuditRequest
-	7,  // 44: coverage.v1.CoverageService.CheckElderlyCare:input_type -> coverage.v1.CheckElderlyCareRequest
-	9,  // 45: coverage.v1.CoverageService.CheckHealthFacilities:input_type -> coverage.v1.CheckHealthFacilitiesRequest
-	11, // 46: coverage.v1.CoverageService.CheckParking:input_type -> coverage.v1.CheckParkingRequest
-	13, // 47: coverage.v1.CoverageService.CheckTransit:input_type -> coverage.v1.CheckTransitRequest
-	17, // 48: coverage.v1.CoverageService.AuditStream:input_type -> coverage.v1.AuditStreamRequest
-	19, // 49: coverage.v1.CoverageService.AuditBatch:input_type -> coverage.v1.AuditBatchRequest
-	15, // 50: coverage.v1.CoverageService.CheckBusStopCoverage:input_type -> coverage.v1.CheckBusStopCoverageRequest
-	2,  // 51: coverage.v1.CoverageService.ListRulesets:output_type -> coverage.v1.ListRulesetsResponse
-	4,  // 52: coverage.v1.CoverageService.GetRuleset:output_type -> coverage.v1.GetRulesetResponse
-	6,  // 53: coverage.v1.CoverageService.Audit:output_type -> coverage.v1.AuditResponse
-	8,  // 54: coverage.v1.CoverageService.CheckElderlyCare:output_type -> coverage.v1.CheckElderlyCareResponse
-	10, // 55: coverage.v1.CoverageService.CheckHealthFacilities:output_type -> coverage.v1.CheckHealthFacilitiesResponse
-	12, // 56: coverage.v1.CoverageService.CheckParking:output_type -> coverage.v1.CheckParkingResponse
-	14, // 57: coverage.v1.CoverageService.CheckTransit:output_type -> coverage.v1.CheckTransitResponse
-	18, // 58: coverage.v1.CoverageService.AuditStream:output_type -> coverage.v1.AuditStreamResponse
-	20, // 59: coverage.v1.CoverageService.AuditBatch:output_type -> coverage.v1.AuditBatchResponse
-	16, // 60: coverage.v1.CoverageService.CheckBusStopCoverage:output_type -> coverage.v1.CheckBusStopCoverageResponse
-	51, // [51:61] is the sub-list for method output_type
-	41, // [41:51] is the sub-list for method input_type
-	41, // [41:41] is the sub-list for extension type_name
-	41, // [41:41] is the sub-list for extension extendee
-	0,  // [0:41] is the sub-list for field type_name
+	26, // 35: coverage.v1.BatchSummary.rules:type_name -> coverage.v1.RuleBatchSummary
+	28, // 36: coverage.v1.BatchSummary.aggregates:type_name -> coverage.v1.AggregateResult
+	25, // 37: coverage.v1.BatchSummary.actions:type_name -> coverage.v1.ActionTotal
+	49, // 38: coverage.v1.ActionTotal.facility:type_name -> coverage.v1.FacilityType
+	45, // 39: coverage.v1.RuleBatchSummary.counts:type_name -> coverage.v1.StatusCounts
+	27, // 40: coverage.v1.RuleBatchSummary.furthest:type_name -> coverage.v1.FurthestSettlement
+	50, // 41: coverage.v1.AggregateResult.status:type_name -> coverage.v1.Status
+	51, // 42: coverage.v1.AggregateResult.citation:type_name -> coverage.v1.Citation
+	42, // 43: coverage.v1.MapBusStopGapsRequest.settlement:type_name -> coverage.v1.Settlement
+	52, // 44: coverage.v1.MapBusStopGapsRequest.output_crs:type_name -> coverage.v1.CoordinateSystem
+	46, // 45: coverage.v1.MapBusStopGapsResponse.coverage:type_name -> coverage.v1.BusStopCoverage
+	31, // 46: coverage.v1.MapBusStopGapsResponse.gaps:type_name -> coverage.v1.CoverageGap
+	53, // 47: coverage.v1.MapBusStopGapsResponse.uncovered:type_name -> google.protobuf.Struct
+	52, // 48: coverage.v1.MapBusStopGapsResponse.crs:type_name -> coverage.v1.CoordinateSystem
+	54, // 49: coverage.v1.CoverageGap.centroid:type_name -> coverage.v1.LonLat
+	42, // 50: coverage.v1.PlanBusStopsRequest.settlement:type_name -> coverage.v1.Settlement
+	55, // 51: coverage.v1.PlanBusStopsRequest.candidates:type_name -> coverage.v1.Positions
+	52, // 52: coverage.v1.PlanBusStopsRequest.candidates_crs:type_name -> coverage.v1.CoordinateSystem
+	52, // 53: coverage.v1.PlanBusStopsRequest.output_crs:type_name -> coverage.v1.CoordinateSystem
+	46, // 54: coverage.v1.PlanBusStopsResponse.before:type_name -> coverage.v1.BusStopCoverage
+	34, // 55: coverage.v1.PlanBusStopsResponse.added_stops:type_name -> coverage.v1.PlannedStop
+	52, // 56: coverage.v1.PlanBusStopsResponse.crs:type_name -> coverage.v1.CoordinateSystem
+	37, // 57: coverage.v1.ListSamplesResponse.sets:type_name -> coverage.v1.SampleSet
+	38, // 58: coverage.v1.SampleSet.settlements:type_name -> coverage.v1.SampleSettlement
+	56, // 59: coverage.v1.SampleSettlement.kind:type_name -> coverage.v1.SettlementKind
+	42, // 60: coverage.v1.GetSampleSettlementResponse.settlement:type_name -> coverage.v1.Settlement
+	1,  // 61: coverage.v1.CoverageService.ListRulesets:input_type -> coverage.v1.ListRulesetsRequest
+	3,  // 62: coverage.v1.CoverageService.GetRuleset:input_type -> coverage.v1.GetRulesetRequest
+	5,  // 63: coverage.v1.CoverageService.Audit:input_type -> coverage.v1.AuditRequest
+	7,  // 64: coverage.v1.CoverageService.CheckElderlyCare:input_type -> coverage.v1.CheckElderlyCareRequest
+	9,  // 65: coverage.v1.CoverageService.CheckHealthFacilities:input_type -> coverage.v1.CheckHealthFacilitiesRequest
+	11, // 66: coverage.v1.CoverageService.CheckParking:input_type -> coverage.v1.CheckParkingRequest
+	13, // 67: coverage.v1.CoverageService.CheckTransit:input_type -> coverage.v1.CheckTransitRequest
+	17, // 68: coverage.v1.CoverageService.AuditStream:input_type -> coverage.v1.AuditStreamRequest
+	19, // 69: coverage.v1.CoverageService.AuditBatch:input_type -> coverage.v1.AuditBatchRequest
+	15, // 70: coverage.v1.CoverageService.CheckBusStopCoverage:input_type -> coverage.v1.CheckBusStopCoverageRequest
+	35, // 71: coverage.v1.CoverageService.ListSamples:input_type -> coverage.v1.ListSamplesRequest
+	39, // 72: coverage.v1.CoverageService.GetSampleSettlement:input_type -> coverage.v1.GetSampleSettlementRequest
+	29, // 73: coverage.v1.CoverageService.MapBusStopGaps:input_type -> coverage.v1.MapBusStopGapsRequest
+	32, // 74: coverage.v1.CoverageService.PlanBusStops:input_type -> coverage.v1.PlanBusStopsRequest
+	2,  // 75: coverage.v1.CoverageService.ListRulesets:output_type -> coverage.v1.ListRulesetsResponse
+	4,  // 76: coverage.v1.CoverageService.GetRuleset:output_type -> coverage.v1.GetRulesetResponse
+	6,  // 77: coverage.v1.CoverageService.Audit:output_type -> coverage.v1.AuditResponse
+	8,  // 78: coverage.v1.CoverageService.CheckElderlyCare:output_type -> coverage.v1.CheckElderlyCareResponse
+	10, // 79: coverage.v1.CoverageService.CheckHealthFacilities:output_type -> coverage.v1.CheckHealthFacilitiesResponse
+	12, // 80: coverage.v1.CoverageService.CheckParking:output_type -> coverage.v1.CheckParkingResponse
+	14, // 81: coverage.v1.CoverageService.CheckTransit:output_type -> coverage.v1.CheckTransitResponse
+	18, // 82: coverage.v1.CoverageService.AuditStream:output_type -> coverage.v1.AuditStreamResponse
+	20, // 83: coverage.v1.CoverageService.AuditBatch:output_type -> coverage.v1.AuditBatchResponse
+	16, // 84: coverage.v1.CoverageService.CheckBusStopCoverage:output_type -> coverage.v1.CheckBusStopCoverageResponse
+	36, // 85: coverage.v1.CoverageService.ListSamples:output_type -> coverage.v1.ListSamplesResponse
+	40, // 86: coverage.v1.CoverageService.GetSampleSettlement:output_type -> coverage.v1.GetSampleSettlementResponse
+	30, // 87: coverage.v1.CoverageService.MapBusStopGaps:output_type -> coverage.v1.MapBusStopGapsResponse
+	33, // 88: coverage.v1.CoverageService.PlanBusStops:output_type -> coverage.v1.PlanBusStopsResponse
+	75, // [75:89] is the sub-list for method output_type
+	61, // [61:75] is the sub-list for method input_type
+	61, // [61:61] is the sub-list for extension type_name
+	61, // [61:61] is the sub-list for extension extendee
+	0,  // [0:61] is the sub-list for field type_name
 }
 
 func init() { file_coverage_v1_coverage_service_proto_init() }
@@ -2142,14 +3357,15 @@ func file_coverage_v1_coverage_service_proto_init() {
 		(*AuditStreamResponse_Result)(nil),
 		(*AuditStreamResponse_Summary)(nil),
 	}
-	file_coverage_v1_coverage_service_proto_msgTypes[26].OneofWrappers = []any{}
+	file_coverage_v1_coverage_service_proto_msgTypes[27].OneofWrappers = []any{}
+	file_coverage_v1_coverage_service_proto_msgTypes[31].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_coverage_v1_coverage_service_proto_rawDesc), len(file_coverage_v1_coverage_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   27,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

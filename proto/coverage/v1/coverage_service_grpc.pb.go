@@ -29,6 +29,10 @@ const (
 	CoverageService_AuditStream_FullMethodName           = "/coverage.v1.CoverageService/AuditStream"
 	CoverageService_AuditBatch_FullMethodName            = "/coverage.v1.CoverageService/AuditBatch"
 	CoverageService_CheckBusStopCoverage_FullMethodName  = "/coverage.v1.CoverageService/CheckBusStopCoverage"
+	CoverageService_ListSamples_FullMethodName           = "/coverage.v1.CoverageService/ListSamples"
+	CoverageService_GetSampleSettlement_FullMethodName   = "/coverage.v1.CoverageService/GetSampleSettlement"
+	CoverageService_MapBusStopGaps_FullMethodName        = "/coverage.v1.CoverageService/MapBusStopGaps"
+	CoverageService_PlanBusStops_FullMethodName          = "/coverage.v1.CoverageService/PlanBusStops"
 )
 
 // CoverageServiceClient is the client API for CoverageService service.
@@ -67,6 +71,21 @@ type CoverageServiceClient interface {
 	// area within the ruleset's radius of a bus stop, and holds it against the
 	// threshold of the settlement's city-size tier.
 	CheckBusStopCoverage(ctx context.Context, in *CheckBusStopCoverageRequest, opts ...grpc.CallOption) (*CheckBusStopCoverageResponse, error)
+	// ListSamples lists the bundled sample sets and their settlements.
+	ListSamples(ctx context.Context, in *ListSamplesRequest, opts ...grpc.CallOption) (*ListSamplesResponse, error)
+	// GetSampleSettlement returns one settlement of a bundled sample set, with
+	// its central area and bus stops joined in, ready to send to the other calls.
+	GetSampleSettlement(ctx context.Context, in *GetSampleSettlementRequest, opts ...grpc.CallOption) (*GetSampleSettlementResponse, error)
+	// MapBusStopGaps draws the parts of the central urban area farther than
+	// the ruleset's radius from every bus stop, largest first, each with its
+	// exact area and its centroid. Arcs are drawn as chords within a stated
+	// tolerance; the areas and the coverage share stay exact.
+	MapBusStopGaps(ctx context.Context, in *MapBusStopGapsRequest, opts ...grpc.CallOption) (*MapBusStopGapsResponse, error)
+	// PlanBusStops proposes new bus stops, one at a time, each the candidate
+	// site that newly covers the most of the central area (greedy maximum
+	// coverage with exact gains), until the settlement's threshold is reached,
+	// no candidate helps, or the cap is reached.
+	PlanBusStops(ctx context.Context, in *PlanBusStopsRequest, opts ...grpc.CallOption) (*PlanBusStopsResponse, error)
 }
 
 type coverageServiceClient struct {
@@ -180,6 +199,46 @@ func (c *coverageServiceClient) CheckBusStopCoverage(ctx context.Context, in *Ch
 	return out, nil
 }
 
+func (c *coverageServiceClient) ListSamples(ctx context.Context, in *ListSamplesRequest, opts ...grpc.CallOption) (*ListSamplesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListSamplesResponse)
+	err := c.cc.Invoke(ctx, CoverageService_ListSamples_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *coverageServiceClient) GetSampleSettlement(ctx context.Context, in *GetSampleSettlementRequest, opts ...grpc.CallOption) (*GetSampleSettlementResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetSampleSettlementResponse)
+	err := c.cc.Invoke(ctx, CoverageService_GetSampleSettlement_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *coverageServiceClient) MapBusStopGaps(ctx context.Context, in *MapBusStopGapsRequest, opts ...grpc.CallOption) (*MapBusStopGapsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MapBusStopGapsResponse)
+	err := c.cc.Invoke(ctx, CoverageService_MapBusStopGaps_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *coverageServiceClient) PlanBusStops(ctx context.Context, in *PlanBusStopsRequest, opts ...grpc.CallOption) (*PlanBusStopsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PlanBusStopsResponse)
+	err := c.cc.Invoke(ctx, CoverageService_PlanBusStops_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CoverageServiceServer is the server API for CoverageService service.
 // All implementations must embed UnimplementedCoverageServiceServer
 // for forward compatibility.
@@ -216,6 +275,21 @@ type CoverageServiceServer interface {
 	// area within the ruleset's radius of a bus stop, and holds it against the
 	// threshold of the settlement's city-size tier.
 	CheckBusStopCoverage(context.Context, *CheckBusStopCoverageRequest) (*CheckBusStopCoverageResponse, error)
+	// ListSamples lists the bundled sample sets and their settlements.
+	ListSamples(context.Context, *ListSamplesRequest) (*ListSamplesResponse, error)
+	// GetSampleSettlement returns one settlement of a bundled sample set, with
+	// its central area and bus stops joined in, ready to send to the other calls.
+	GetSampleSettlement(context.Context, *GetSampleSettlementRequest) (*GetSampleSettlementResponse, error)
+	// MapBusStopGaps draws the parts of the central urban area farther than
+	// the ruleset's radius from every bus stop, largest first, each with its
+	// exact area and its centroid. Arcs are drawn as chords within a stated
+	// tolerance; the areas and the coverage share stay exact.
+	MapBusStopGaps(context.Context, *MapBusStopGapsRequest) (*MapBusStopGapsResponse, error)
+	// PlanBusStops proposes new bus stops, one at a time, each the candidate
+	// site that newly covers the most of the central area (greedy maximum
+	// coverage with exact gains), until the settlement's threshold is reached,
+	// no candidate helps, or the cap is reached.
+	PlanBusStops(context.Context, *PlanBusStopsRequest) (*PlanBusStopsResponse, error)
 	mustEmbedUnimplementedCoverageServiceServer()
 }
 
@@ -255,6 +329,18 @@ func (UnimplementedCoverageServiceServer) AuditBatch(context.Context, *AuditBatc
 }
 func (UnimplementedCoverageServiceServer) CheckBusStopCoverage(context.Context, *CheckBusStopCoverageRequest) (*CheckBusStopCoverageResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CheckBusStopCoverage not implemented")
+}
+func (UnimplementedCoverageServiceServer) ListSamples(context.Context, *ListSamplesRequest) (*ListSamplesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListSamples not implemented")
+}
+func (UnimplementedCoverageServiceServer) GetSampleSettlement(context.Context, *GetSampleSettlementRequest) (*GetSampleSettlementResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetSampleSettlement not implemented")
+}
+func (UnimplementedCoverageServiceServer) MapBusStopGaps(context.Context, *MapBusStopGapsRequest) (*MapBusStopGapsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method MapBusStopGaps not implemented")
+}
+func (UnimplementedCoverageServiceServer) PlanBusStops(context.Context, *PlanBusStopsRequest) (*PlanBusStopsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PlanBusStops not implemented")
 }
 func (UnimplementedCoverageServiceServer) mustEmbedUnimplementedCoverageServiceServer() {}
 func (UnimplementedCoverageServiceServer) testEmbeddedByValue()                         {}
@@ -446,6 +532,78 @@ func _CoverageService_CheckBusStopCoverage_Handler(srv interface{}, ctx context.
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CoverageService_ListSamples_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSamplesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CoverageServiceServer).ListSamples(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CoverageService_ListSamples_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CoverageServiceServer).ListSamples(ctx, req.(*ListSamplesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CoverageService_GetSampleSettlement_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSampleSettlementRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CoverageServiceServer).GetSampleSettlement(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CoverageService_GetSampleSettlement_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CoverageServiceServer).GetSampleSettlement(ctx, req.(*GetSampleSettlementRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CoverageService_MapBusStopGaps_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MapBusStopGapsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CoverageServiceServer).MapBusStopGaps(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CoverageService_MapBusStopGaps_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CoverageServiceServer).MapBusStopGaps(ctx, req.(*MapBusStopGapsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CoverageService_PlanBusStops_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PlanBusStopsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CoverageServiceServer).PlanBusStops(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CoverageService_PlanBusStops_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CoverageServiceServer).PlanBusStops(ctx, req.(*PlanBusStopsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // CoverageService_ServiceDesc is the grpc.ServiceDesc for CoverageService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -488,6 +646,22 @@ var CoverageService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CheckBusStopCoverage",
 			Handler:    _CoverageService_CheckBusStopCoverage_Handler,
+		},
+		{
+			MethodName: "ListSamples",
+			Handler:    _CoverageService_ListSamples_Handler,
+		},
+		{
+			MethodName: "GetSampleSettlement",
+			Handler:    _CoverageService_GetSampleSettlement_Handler,
+		},
+		{
+			MethodName: "MapBusStopGaps",
+			Handler:    _CoverageService_MapBusStopGaps_Handler,
+		},
+		{
+			MethodName: "PlanBusStops",
+			Handler:    _CoverageService_PlanBusStops_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

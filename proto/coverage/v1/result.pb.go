@@ -209,7 +209,10 @@ type RuleResult struct {
 	// such as "settlement.elderlyPopulation".
 	MissingFields []string `protobuf:"bytes,20,rep,name=missing_fields,json=missingFields,proto3" json:"missing_fields,omitempty"`
 	// Why the verdict is what it is, in words.
-	Reason        string `protobuf:"bytes,21,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason string `protobuf:"bytes,21,opt,name=reason,proto3" json:"reason,omitempty"`
+	// For NON_COMPLIANT results: the concrete steps that close the shortfall,
+	// in units that can be totalled across settlements.
+	Actions       []*Action `protobuf:"bytes,22,rep,name=actions,proto3" json:"actions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -391,6 +394,123 @@ func (x *RuleResult) GetReason() string {
 	return ""
 }
 
+func (x *RuleResult) GetActions() []*Action {
+	if x != nil {
+		return x.Actions
+	}
+	return nil
+}
+
+// Action is a concrete step that closes a rule's shortfall, for example
+// "add 132 elderly-care beds" or "add 20 × 12 m buses".
+type Action struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Stable kind from the ruleset, for example "ADD_ELDERLY_CARE_BEDS".
+	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	// How many `unit`s to add.
+	Quantity float64 `protobuf:"fixed64,2,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// Unit of `quantity`, for example "beds".
+	Unit string `protobuf:"bytes,3,opt,name=unit,proto3" json:"unit,omitempty"`
+	// The unit in Chinese, for example "张".
+	UnitZh string `protobuf:"bytes,4,opt,name=unit_zh,json=unitZh,proto3" json:"unit_zh,omitempty"`
+	// For facility actions: the facility type to build.
+	Facility FacilityType `protobuf:"varint,5,opt,name=facility,proto3,enum=coverage.v1.FacilityType" json:"facility,omitempty"`
+	// For bus actions: the ruleset's vehicle class the count is in.
+	VehicleClass string `protobuf:"bytes,6,opt,name=vehicle_class,json=vehicleClass,proto3" json:"vehicle_class,omitempty"`
+	// The step in English.
+	Text string `protobuf:"bytes,7,opt,name=text,proto3" json:"text,omitempty"`
+	// The step in Chinese.
+	TextZh        string `protobuf:"bytes,8,opt,name=text_zh,json=textZh,proto3" json:"text_zh,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Action) Reset() {
+	*x = Action{}
+	mi := &file_coverage_v1_result_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Action) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Action) ProtoMessage() {}
+
+func (x *Action) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_result_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Action.ProtoReflect.Descriptor instead.
+func (*Action) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_result_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Action) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Action) GetQuantity() float64 {
+	if x != nil {
+		return x.Quantity
+	}
+	return 0
+}
+
+func (x *Action) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *Action) GetUnitZh() string {
+	if x != nil {
+		return x.UnitZh
+	}
+	return ""
+}
+
+func (x *Action) GetFacility() FacilityType {
+	if x != nil {
+		return x.Facility
+	}
+	return FacilityType_FACILITY_TYPE_UNSPECIFIED
+}
+
+func (x *Action) GetVehicleClass() string {
+	if x != nil {
+		return x.VehicleClass
+	}
+	return ""
+}
+
+func (x *Action) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *Action) GetTextZh() string {
+	if x != nil {
+		return x.TextZh
+	}
+	return ""
+}
+
 // StatusCounts counts results by status.
 type StatusCounts struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -412,7 +532,7 @@ type StatusCounts struct {
 
 func (x *StatusCounts) Reset() {
 	*x = StatusCounts{}
-	mi := &file_coverage_v1_result_proto_msgTypes[2]
+	mi := &file_coverage_v1_result_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -424,7 +544,7 @@ func (x *StatusCounts) String() string {
 func (*StatusCounts) ProtoMessage() {}
 
 func (x *StatusCounts) ProtoReflect() protoreflect.Message {
-	mi := &file_coverage_v1_result_proto_msgTypes[2]
+	mi := &file_coverage_v1_result_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -437,7 +557,7 @@ func (x *StatusCounts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusCounts.ProtoReflect.Descriptor instead.
 func (*StatusCounts) Descriptor() ([]byte, []int) {
-	return file_coverage_v1_result_proto_rawDescGZIP(), []int{2}
+	return file_coverage_v1_result_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *StatusCounts) GetCompliant() int32 {
@@ -499,7 +619,7 @@ type TierAssignment struct {
 
 func (x *TierAssignment) Reset() {
 	*x = TierAssignment{}
-	mi := &file_coverage_v1_result_proto_msgTypes[3]
+	mi := &file_coverage_v1_result_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -511,7 +631,7 @@ func (x *TierAssignment) String() string {
 func (*TierAssignment) ProtoMessage() {}
 
 func (x *TierAssignment) ProtoReflect() protoreflect.Message {
-	mi := &file_coverage_v1_result_proto_msgTypes[3]
+	mi := &file_coverage_v1_result_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -524,7 +644,7 @@ func (x *TierAssignment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TierAssignment.ProtoReflect.Descriptor instead.
 func (*TierAssignment) Descriptor() ([]byte, []int) {
-	return file_coverage_v1_result_proto_rawDescGZIP(), []int{3}
+	return file_coverage_v1_result_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *TierAssignment) GetId() string {
@@ -574,7 +694,7 @@ type FacilityRequirement struct {
 
 func (x *FacilityRequirement) Reset() {
 	*x = FacilityRequirement{}
-	mi := &file_coverage_v1_result_proto_msgTypes[4]
+	mi := &file_coverage_v1_result_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -586,7 +706,7 @@ func (x *FacilityRequirement) String() string {
 func (*FacilityRequirement) ProtoMessage() {}
 
 func (x *FacilityRequirement) ProtoReflect() protoreflect.Message {
-	mi := &file_coverage_v1_result_proto_msgTypes[4]
+	mi := &file_coverage_v1_result_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -599,7 +719,7 @@ func (x *FacilityRequirement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FacilityRequirement.ProtoReflect.Descriptor instead.
 func (*FacilityRequirement) Descriptor() ([]byte, []int) {
-	return file_coverage_v1_result_proto_rawDescGZIP(), []int{4}
+	return file_coverage_v1_result_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *FacilityRequirement) GetRuleId() string {
@@ -654,7 +774,7 @@ type FleetClassCount struct {
 
 func (x *FleetClassCount) Reset() {
 	*x = FleetClassCount{}
-	mi := &file_coverage_v1_result_proto_msgTypes[5]
+	mi := &file_coverage_v1_result_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -666,7 +786,7 @@ func (x *FleetClassCount) String() string {
 func (*FleetClassCount) ProtoMessage() {}
 
 func (x *FleetClassCount) ProtoReflect() protoreflect.Message {
-	mi := &file_coverage_v1_result_proto_msgTypes[5]
+	mi := &file_coverage_v1_result_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -679,7 +799,7 @@ func (x *FleetClassCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FleetClassCount.ProtoReflect.Descriptor instead.
 func (*FleetClassCount) Descriptor() ([]byte, []int) {
-	return file_coverage_v1_result_proto_rawDescGZIP(), []int{5}
+	return file_coverage_v1_result_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *FleetClassCount) GetVehicleClass() string {
@@ -725,7 +845,7 @@ type FleetSummary struct {
 
 func (x *FleetSummary) Reset() {
 	*x = FleetSummary{}
-	mi := &file_coverage_v1_result_proto_msgTypes[6]
+	mi := &file_coverage_v1_result_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -737,7 +857,7 @@ func (x *FleetSummary) String() string {
 func (*FleetSummary) ProtoMessage() {}
 
 func (x *FleetSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_coverage_v1_result_proto_msgTypes[6]
+	mi := &file_coverage_v1_result_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -750,7 +870,7 @@ func (x *FleetSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FleetSummary.ProtoReflect.Descriptor instead.
 func (*FleetSummary) Descriptor() ([]byte, []int) {
-	return file_coverage_v1_result_proto_rawDescGZIP(), []int{6}
+	return file_coverage_v1_result_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *FleetSummary) GetStandardUnits() float64 {
@@ -830,7 +950,7 @@ type BusStopCoverage struct {
 
 func (x *BusStopCoverage) Reset() {
 	*x = BusStopCoverage{}
-	mi := &file_coverage_v1_result_proto_msgTypes[7]
+	mi := &file_coverage_v1_result_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -842,7 +962,7 @@ func (x *BusStopCoverage) String() string {
 func (*BusStopCoverage) ProtoMessage() {}
 
 func (x *BusStopCoverage) ProtoReflect() protoreflect.Message {
-	mi := &file_coverage_v1_result_proto_msgTypes[7]
+	mi := &file_coverage_v1_result_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -855,7 +975,7 @@ func (x *BusStopCoverage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BusStopCoverage.ProtoReflect.Descriptor instead.
 func (*BusStopCoverage) Descriptor() ([]byte, []int) {
-	return file_coverage_v1_result_proto_rawDescGZIP(), []int{7}
+	return file_coverage_v1_result_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *BusStopCoverage) GetCoverageShare() float64 {
@@ -1039,7 +1159,7 @@ type PopulationCoverage struct {
 
 func (x *PopulationCoverage) Reset() {
 	*x = PopulationCoverage{}
-	mi := &file_coverage_v1_result_proto_msgTypes[8]
+	mi := &file_coverage_v1_result_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1051,7 +1171,7 @@ func (x *PopulationCoverage) String() string {
 func (*PopulationCoverage) ProtoMessage() {}
 
 func (x *PopulationCoverage) ProtoReflect() protoreflect.Message {
-	mi := &file_coverage_v1_result_proto_msgTypes[8]
+	mi := &file_coverage_v1_result_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1064,7 +1184,7 @@ func (x *PopulationCoverage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PopulationCoverage.ProtoReflect.Descriptor instead.
 func (*PopulationCoverage) Descriptor() ([]byte, []int) {
-	return file_coverage_v1_result_proto_rawDescGZIP(), []int{8}
+	return file_coverage_v1_result_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *PopulationCoverage) GetPoints() int32 {
@@ -1111,7 +1231,7 @@ const file_coverage_v1_result_proto_rawDesc = "" +
 	"\bquantity\x18\x01 \x01(\x01R\bquantity\x12\x12\n" +
 	"\x04unit\x18\x02 \x01(\tR\x04unit\x125\n" +
 	"\bfacility\x18\x03 \x01(\x0e2\x19.coverage.v1.FacilityTypeR\bfacility\x12\x16\n" +
-	"\x06action\x18\x04 \x01(\tR\x06action\"\xbe\x06\n" +
+	"\x06action\x18\x04 \x01(\tR\x06action\"\xed\x06\n" +
 	"\n" +
 	"RuleResult\x12\x17\n" +
 	"\arule_id\x18\x01 \x01(\tR\x06ruleId\x12\x14\n" +
@@ -1139,13 +1259,23 @@ const file_coverage_v1_result_proto_rawDesc = "" +
 	"\bcitation\x18\x12 \x01(\v2\x15.coverage.v1.CitationR\bcitation\x12\x14\n" +
 	"\x05notes\x18\x13 \x03(\tR\x05notes\x12%\n" +
 	"\x0emissing_fields\x18\x14 \x03(\tR\rmissingFields\x12\x16\n" +
-	"\x06reason\x18\x15 \x01(\tR\x06reasonB\b\n" +
+	"\x06reason\x18\x15 \x01(\tR\x06reason\x12-\n" +
+	"\aactions\x18\x16 \x03(\v2\x13.coverage.v1.ActionR\aactionsB\b\n" +
 	"\x06_valueB\f\n" +
 	"\n" +
 	"_thresholdB\x12\n" +
 	"\x10_threshold_upperB\f\n" +
 	"\n" +
 	"_shortfall\"\xee\x01\n" +
+	"\x06Action\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x1a\n" +
+	"\bquantity\x18\x02 \x01(\x01R\bquantity\x12\x12\n" +
+	"\x04unit\x18\x03 \x01(\tR\x04unit\x12\x17\n" +
+	"\aunit_zh\x18\x04 \x01(\tR\x06unitZh\x125\n" +
+	"\bfacility\x18\x05 \x01(\x0e2\x19.coverage.v1.FacilityTypeR\bfacility\x12#\n" +
+	"\rvehicle_class\x18\x06 \x01(\tR\fvehicleClass\x12\x12\n" +
+	"\x04text\x18\a \x01(\tR\x04text\x12\x17\n" +
+	"\atext_zh\x18\b \x01(\tR\x06textZh\"\xee\x01\n" +
 	"\fStatusCounts\x12\x1c\n" +
 	"\tcompliant\x18\x01 \x01(\x05R\tcompliant\x12#\n" +
 	"\rnon_compliant\x18\x02 \x01(\x05R\fnonCompliant\x12%\n" +
@@ -1242,41 +1372,44 @@ func file_coverage_v1_result_proto_rawDescGZIP() []byte {
 }
 
 var file_coverage_v1_result_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_coverage_v1_result_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_coverage_v1_result_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_coverage_v1_result_proto_goTypes = []any{
 	(Status)(0),                 // 0: coverage.v1.Status
 	(*Shortfall)(nil),           // 1: coverage.v1.Shortfall
 	(*RuleResult)(nil),          // 2: coverage.v1.RuleResult
-	(*StatusCounts)(nil),        // 3: coverage.v1.StatusCounts
-	(*TierAssignment)(nil),      // 4: coverage.v1.TierAssignment
-	(*FacilityRequirement)(nil), // 5: coverage.v1.FacilityRequirement
-	(*FleetClassCount)(nil),     // 6: coverage.v1.FleetClassCount
-	(*FleetSummary)(nil),        // 7: coverage.v1.FleetSummary
-	(*BusStopCoverage)(nil),     // 8: coverage.v1.BusStopCoverage
-	(*PopulationCoverage)(nil),  // 9: coverage.v1.PopulationCoverage
-	(FacilityType)(0),           // 10: coverage.v1.FacilityType
-	(Topic)(0),                  // 11: coverage.v1.Topic
-	(Comparison)(0),             // 12: coverage.v1.Comparison
-	(*Citation)(nil),            // 13: coverage.v1.Citation
-	(CoordinateSystem)(0),       // 14: coverage.v1.CoordinateSystem
+	(*Action)(nil),              // 3: coverage.v1.Action
+	(*StatusCounts)(nil),        // 4: coverage.v1.StatusCounts
+	(*TierAssignment)(nil),      // 5: coverage.v1.TierAssignment
+	(*FacilityRequirement)(nil), // 6: coverage.v1.FacilityRequirement
+	(*FleetClassCount)(nil),     // 7: coverage.v1.FleetClassCount
+	(*FleetSummary)(nil),        // 8: coverage.v1.FleetSummary
+	(*BusStopCoverage)(nil),     // 9: coverage.v1.BusStopCoverage
+	(*PopulationCoverage)(nil),  // 10: coverage.v1.PopulationCoverage
+	(FacilityType)(0),           // 11: coverage.v1.FacilityType
+	(Topic)(0),                  // 12: coverage.v1.Topic
+	(Comparison)(0),             // 13: coverage.v1.Comparison
+	(*Citation)(nil),            // 14: coverage.v1.Citation
+	(CoordinateSystem)(0),       // 15: coverage.v1.CoordinateSystem
 }
 var file_coverage_v1_result_proto_depIdxs = []int32{
-	10, // 0: coverage.v1.Shortfall.facility:type_name -> coverage.v1.FacilityType
-	11, // 1: coverage.v1.RuleResult.topic:type_name -> coverage.v1.Topic
+	11, // 0: coverage.v1.Shortfall.facility:type_name -> coverage.v1.FacilityType
+	12, // 1: coverage.v1.RuleResult.topic:type_name -> coverage.v1.Topic
 	0,  // 2: coverage.v1.RuleResult.status:type_name -> coverage.v1.Status
-	12, // 3: coverage.v1.RuleResult.comparison:type_name -> coverage.v1.Comparison
+	13, // 3: coverage.v1.RuleResult.comparison:type_name -> coverage.v1.Comparison
 	1,  // 4: coverage.v1.RuleResult.shortfall_items:type_name -> coverage.v1.Shortfall
-	13, // 5: coverage.v1.RuleResult.citation:type_name -> coverage.v1.Citation
-	10, // 6: coverage.v1.FacilityRequirement.facility:type_name -> coverage.v1.FacilityType
-	6,  // 7: coverage.v1.FleetSummary.classes:type_name -> coverage.v1.FleetClassCount
-	14, // 8: coverage.v1.BusStopCoverage.central_area_crs:type_name -> coverage.v1.CoordinateSystem
-	14, // 9: coverage.v1.BusStopCoverage.bus_stops_crs:type_name -> coverage.v1.CoordinateSystem
-	9,  // 10: coverage.v1.BusStopCoverage.population:type_name -> coverage.v1.PopulationCoverage
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	14, // 5: coverage.v1.RuleResult.citation:type_name -> coverage.v1.Citation
+	3,  // 6: coverage.v1.RuleResult.actions:type_name -> coverage.v1.Action
+	11, // 7: coverage.v1.Action.facility:type_name -> coverage.v1.FacilityType
+	11, // 8: coverage.v1.FacilityRequirement.facility:type_name -> coverage.v1.FacilityType
+	7,  // 9: coverage.v1.FleetSummary.classes:type_name -> coverage.v1.FleetClassCount
+	15, // 10: coverage.v1.BusStopCoverage.central_area_crs:type_name -> coverage.v1.CoordinateSystem
+	15, // 11: coverage.v1.BusStopCoverage.bus_stops_crs:type_name -> coverage.v1.CoordinateSystem
+	10, // 12: coverage.v1.BusStopCoverage.population:type_name -> coverage.v1.PopulationCoverage
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_coverage_v1_result_proto_init() }
@@ -1287,17 +1420,17 @@ func file_coverage_v1_result_proto_init() {
 	file_coverage_v1_ruleset_proto_init()
 	file_coverage_v1_settlement_proto_init()
 	file_coverage_v1_result_proto_msgTypes[1].OneofWrappers = []any{}
-	file_coverage_v1_result_proto_msgTypes[3].OneofWrappers = []any{}
 	file_coverage_v1_result_proto_msgTypes[4].OneofWrappers = []any{}
-	file_coverage_v1_result_proto_msgTypes[6].OneofWrappers = []any{}
+	file_coverage_v1_result_proto_msgTypes[5].OneofWrappers = []any{}
 	file_coverage_v1_result_proto_msgTypes[7].OneofWrappers = []any{}
+	file_coverage_v1_result_proto_msgTypes[8].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_coverage_v1_result_proto_rawDesc), len(file_coverage_v1_result_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   9,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -473,7 +473,9 @@ type Ruleset struct {
 	// Conversion of vehicles to standard units (标台).
 	VehicleClasses []*VehicleClass `protobuf:"bytes,7,rep,name=vehicle_classes,json=vehicleClasses,proto3" json:"vehicle_classes,omitempty"`
 	// The standards.
-	Rules         []*Rule `protobuf:"bytes,8,rep,name=rules,proto3" json:"rules,omitempty"`
+	Rules []*Rule `protobuf:"bytes,8,rep,name=rules,proto3" json:"rules,omitempty"`
+	// Chinese names of facility types, for the Chinese texts of actions.
+	FacilityNames []*FacilityName `protobuf:"bytes,9,rep,name=facility_names,json=facilityNames,proto3" json:"facility_names,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -564,6 +566,77 @@ func (x *Ruleset) GetRules() []*Rule {
 	return nil
 }
 
+func (x *Ruleset) GetFacilityNames() []*FacilityName {
+	if x != nil {
+		return x.FacilityNames
+	}
+	return nil
+}
+
+// FacilityName is how a ruleset's Chinese texts name a facility type.
+type FacilityName struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The facility type.
+	Facility FacilityType `protobuf:"varint,1,opt,name=facility,proto3,enum=coverage.v1.FacilityType" json:"facility,omitempty"`
+	// Its Chinese name, for example "社区卫生服务中心".
+	NameZh string `protobuf:"bytes,2,opt,name=name_zh,json=nameZh,proto3" json:"name_zh,omitempty"`
+	// Its Chinese measure word (所, 座, 个); empty means the action's unit_zh.
+	UnitZh        string `protobuf:"bytes,3,opt,name=unit_zh,json=unitZh,proto3" json:"unit_zh,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FacilityName) Reset() {
+	*x = FacilityName{}
+	mi := &file_coverage_v1_ruleset_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FacilityName) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FacilityName) ProtoMessage() {}
+
+func (x *FacilityName) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_ruleset_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FacilityName.ProtoReflect.Descriptor instead.
+func (*FacilityName) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_ruleset_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *FacilityName) GetFacility() FacilityType {
+	if x != nil {
+		return x.Facility
+	}
+	return FacilityType_FACILITY_TYPE_UNSPECIFIED
+}
+
+func (x *FacilityName) GetNameZh() string {
+	if x != nil {
+		return x.NameZh
+	}
+	return ""
+}
+
+func (x *FacilityName) GetUnitZh() string {
+	if x != nil {
+		return x.UnitZh
+	}
+	return ""
+}
+
 // Source describes the document a ruleset is drawn from.
 type Source struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -583,7 +656,7 @@ type Source struct {
 
 func (x *Source) Reset() {
 	*x = Source{}
-	mi := &file_coverage_v1_ruleset_proto_msgTypes[1]
+	mi := &file_coverage_v1_ruleset_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -595,7 +668,7 @@ func (x *Source) String() string {
 func (*Source) ProtoMessage() {}
 
 func (x *Source) ProtoReflect() protoreflect.Message {
-	mi := &file_coverage_v1_ruleset_proto_msgTypes[1]
+	mi := &file_coverage_v1_ruleset_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -608,7 +681,7 @@ func (x *Source) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Source.ProtoReflect.Descriptor instead.
 func (*Source) Descriptor() ([]byte, []int) {
-	return file_coverage_v1_ruleset_proto_rawDescGZIP(), []int{1}
+	return file_coverage_v1_ruleset_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Source) GetTitle() string {
@@ -664,7 +737,7 @@ type Tier struct {
 
 func (x *Tier) Reset() {
 	*x = Tier{}
-	mi := &file_coverage_v1_ruleset_proto_msgTypes[2]
+	mi := &file_coverage_v1_ruleset_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -676,7 +749,7 @@ func (x *Tier) String() string {
 func (*Tier) ProtoMessage() {}
 
 func (x *Tier) ProtoReflect() protoreflect.Message {
-	mi := &file_coverage_v1_ruleset_proto_msgTypes[2]
+	mi := &file_coverage_v1_ruleset_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -689,7 +762,7 @@ func (x *Tier) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tier.ProtoReflect.Descriptor instead.
 func (*Tier) Descriptor() ([]byte, []int) {
-	return file_coverage_v1_ruleset_proto_rawDescGZIP(), []int{2}
+	return file_coverage_v1_ruleset_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Tier) GetId() string {
@@ -740,7 +813,7 @@ type VehicleClass struct {
 
 func (x *VehicleClass) Reset() {
 	*x = VehicleClass{}
-	mi := &file_coverage_v1_ruleset_proto_msgTypes[3]
+	mi := &file_coverage_v1_ruleset_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -752,7 +825,7 @@ func (x *VehicleClass) String() string {
 func (*VehicleClass) ProtoMessage() {}
 
 func (x *VehicleClass) ProtoReflect() protoreflect.Message {
-	mi := &file_coverage_v1_ruleset_proto_msgTypes[3]
+	mi := &file_coverage_v1_ruleset_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -765,7 +838,7 @@ func (x *VehicleClass) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VehicleClass.ProtoReflect.Descriptor instead.
 func (*VehicleClass) Descriptor() ([]byte, []int) {
-	return file_coverage_v1_ruleset_proto_rawDescGZIP(), []int{3}
+	return file_coverage_v1_ruleset_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *VehicleClass) GetId() string {
@@ -822,7 +895,7 @@ type Citation struct {
 
 func (x *Citation) Reset() {
 	*x = Citation{}
-	mi := &file_coverage_v1_ruleset_proto_msgTypes[4]
+	mi := &file_coverage_v1_ruleset_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -834,7 +907,7 @@ func (x *Citation) String() string {
 func (*Citation) ProtoMessage() {}
 
 func (x *Citation) ProtoReflect() protoreflect.Message {
-	mi := &file_coverage_v1_ruleset_proto_msgTypes[4]
+	mi := &file_coverage_v1_ruleset_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -847,7 +920,7 @@ func (x *Citation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Citation.ProtoReflect.Descriptor instead.
 func (*Citation) Descriptor() ([]byte, []int) {
-	return file_coverage_v1_ruleset_proto_rawDescGZIP(), []int{4}
+	return file_coverage_v1_ruleset_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Citation) GetDocument() string {
@@ -898,7 +971,7 @@ type Applicability struct {
 
 func (x *Applicability) Reset() {
 	*x = Applicability{}
-	mi := &file_coverage_v1_ruleset_proto_msgTypes[5]
+	mi := &file_coverage_v1_ruleset_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -910,7 +983,7 @@ func (x *Applicability) String() string {
 func (*Applicability) ProtoMessage() {}
 
 func (x *Applicability) ProtoReflect() protoreflect.Message {
-	mi := &file_coverage_v1_ruleset_proto_msgTypes[5]
+	mi := &file_coverage_v1_ruleset_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -923,7 +996,7 @@ func (x *Applicability) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Applicability.ProtoReflect.Descriptor instead.
 func (*Applicability) Descriptor() ([]byte, []int) {
-	return file_coverage_v1_ruleset_proto_rawDescGZIP(), []int{5}
+	return file_coverage_v1_ruleset_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Applicability) GetKinds() []SettlementKind {
@@ -971,7 +1044,7 @@ type Threshold struct {
 
 func (x *Threshold) Reset() {
 	*x = Threshold{}
-	mi := &file_coverage_v1_ruleset_proto_msgTypes[6]
+	mi := &file_coverage_v1_ruleset_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -983,7 +1056,7 @@ func (x *Threshold) String() string {
 func (*Threshold) ProtoMessage() {}
 
 func (x *Threshold) ProtoReflect() protoreflect.Message {
-	mi := &file_coverage_v1_ruleset_proto_msgTypes[6]
+	mi := &file_coverage_v1_ruleset_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -996,7 +1069,7 @@ func (x *Threshold) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Threshold.ProtoReflect.Descriptor instead.
 func (*Threshold) Descriptor() ([]byte, []int) {
-	return file_coverage_v1_ruleset_proto_rawDescGZIP(), []int{6}
+	return file_coverage_v1_ruleset_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Threshold) GetTier() string {
@@ -1100,14 +1173,17 @@ type Rule struct {
 	// the share of applicable settlements that must comply.
 	AggregateMinShare *float64 `protobuf:"fixed64,16,opt,name=aggregate_min_share,json=aggregateMinShare,proto3,oneof" json:"aggregate_min_share,omitempty"`
 	// Interpretations of the wording the service applies, reported with results.
-	Notes         []string `protobuf:"bytes,17,rep,name=notes,proto3" json:"notes,omitempty"`
+	Notes []string `protobuf:"bytes,17,rep,name=notes,proto3" json:"notes,omitempty"`
+	// The action that closes a shortfall on this rule; absent for rules
+	// without a threshold to fall short of.
+	Action        *ActionSpec `protobuf:"bytes,18,opt,name=action,proto3" json:"action,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Rule) Reset() {
 	*x = Rule{}
-	mi := &file_coverage_v1_ruleset_proto_msgTypes[7]
+	mi := &file_coverage_v1_ruleset_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1119,7 +1195,7 @@ func (x *Rule) String() string {
 func (*Rule) ProtoMessage() {}
 
 func (x *Rule) ProtoReflect() protoreflect.Message {
-	mi := &file_coverage_v1_ruleset_proto_msgTypes[7]
+	mi := &file_coverage_v1_ruleset_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1132,7 +1208,7 @@ func (x *Rule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rule.ProtoReflect.Descriptor instead.
 func (*Rule) Descriptor() ([]byte, []int) {
-	return file_coverage_v1_ruleset_proto_rawDescGZIP(), []int{7}
+	return file_coverage_v1_ruleset_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Rule) GetId() string {
@@ -1254,11 +1330,110 @@ func (x *Rule) GetNotes() []string {
 	return nil
 }
 
+func (x *Rule) GetAction() *ActionSpec {
+	if x != nil {
+		return x.Action
+	}
+	return nil
+}
+
+// ActionSpec says how a rule's shortfall becomes a concrete action.
+type ActionSpec struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Stable kind, for example "ADD_BUSES".
+	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	// Unit of the action's quantity, for example "buses".
+	Unit string `protobuf:"bytes,2,opt,name=unit,proto3" json:"unit,omitempty"`
+	// The unit in Chinese.
+	UnitZh string `protobuf:"bytes,3,opt,name=unit_zh,json=unitZh,proto3" json:"unit_zh,omitempty"`
+	// For bus actions: the vehicle class the shortfall in standard units is
+	// converted to (quantity = ⌈units ÷ coefficient⌉).
+	VehicleClass string `protobuf:"bytes,4,opt,name=vehicle_class,json=vehicleClass,proto3" json:"vehicle_class,omitempty"`
+	// English template, with placeholders such as {quantity}.
+	Text string `protobuf:"bytes,5,opt,name=text,proto3" json:"text,omitempty"`
+	// Chinese template.
+	TextZh        string `protobuf:"bytes,6,opt,name=text_zh,json=textZh,proto3" json:"text_zh,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ActionSpec) Reset() {
+	*x = ActionSpec{}
+	mi := &file_coverage_v1_ruleset_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ActionSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ActionSpec) ProtoMessage() {}
+
+func (x *ActionSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_coverage_v1_ruleset_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ActionSpec.ProtoReflect.Descriptor instead.
+func (*ActionSpec) Descriptor() ([]byte, []int) {
+	return file_coverage_v1_ruleset_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ActionSpec) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *ActionSpec) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *ActionSpec) GetUnitZh() string {
+	if x != nil {
+		return x.UnitZh
+	}
+	return ""
+}
+
+func (x *ActionSpec) GetVehicleClass() string {
+	if x != nil {
+		return x.VehicleClass
+	}
+	return ""
+}
+
+func (x *ActionSpec) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *ActionSpec) GetTextZh() string {
+	if x != nil {
+		return x.TextZh
+	}
+	return ""
+}
+
 var File_coverage_v1_ruleset_proto protoreflect.FileDescriptor
 
 const file_coverage_v1_ruleset_proto_rawDesc = "" +
 	"\n" +
-	"\x19coverage/v1/ruleset.proto\x12\vcoverage.v1\x1a\x1ccoverage/v1/settlement.proto\"\xa2\x02\n" +
+	"\x19coverage/v1/ruleset.proto\x12\vcoverage.v1\x1a\x1ccoverage/v1/settlement.proto\"\xe4\x02\n" +
 	"\aRuleset\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x18\n" +
@@ -1267,7 +1442,12 @@ const file_coverage_v1_ruleset_proto_rawDesc = "" +
 	"\x05notes\x18\x05 \x03(\tR\x05notes\x12'\n" +
 	"\x05tiers\x18\x06 \x03(\v2\x11.coverage.v1.TierR\x05tiers\x12B\n" +
 	"\x0fvehicle_classes\x18\a \x03(\v2\x19.coverage.v1.VehicleClassR\x0evehicleClasses\x12'\n" +
-	"\x05rules\x18\b \x03(\v2\x11.coverage.v1.RuleR\x05rules\"\x87\x01\n" +
+	"\x05rules\x18\b \x03(\v2\x11.coverage.v1.RuleR\x05rules\x12@\n" +
+	"\x0efacility_names\x18\t \x03(\v2\x19.coverage.v1.FacilityNameR\rfacilityNames\"w\n" +
+	"\fFacilityName\x125\n" +
+	"\bfacility\x18\x01 \x01(\x0e2\x19.coverage.v1.FacilityTypeR\bfacility\x12\x17\n" +
+	"\aname_zh\x18\x02 \x01(\tR\x06nameZh\x12\x17\n" +
+	"\aunit_zh\x18\x03 \x01(\tR\x06unitZh\"\x87\x01\n" +
 	"\x06Source\x12\x14\n" +
 	"\x05title\x18\x01 \x01(\tR\x05title\x12\x19\n" +
 	"\btitle_en\x18\x02 \x01(\tR\atitleEn\x12\x16\n" +
@@ -1314,7 +1494,7 @@ const file_coverage_v1_ruleset_proto_rawDesc = "" +
 	"\x0f_min_populationB\x11\n" +
 	"\x0f_max_populationB\b\n" +
 	"\x06_upperB\x16\n" +
-	"\x14_population_per_unit\"\x89\x06\n" +
+	"\x14_population_per_unit\"\xba\x06\n" +
 	"\x04Rule\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12(\n" +
@@ -1340,9 +1520,18 @@ const file_coverage_v1_ruleset_proto_rawDesc = "" +
 	"\rdeclared_fact\x18\x0e \x01(\x0e2\x19.coverage.v1.DeclaredFactR\fdeclaredFact\x12\x1e\n" +
 	"\bradius_m\x18\x0f \x01(\x01H\x00R\aradiusM\x88\x01\x01\x123\n" +
 	"\x13aggregate_min_share\x18\x10 \x01(\x01H\x01R\x11aggregateMinShare\x88\x01\x01\x12\x14\n" +
-	"\x05notes\x18\x11 \x03(\tR\x05notesB\v\n" +
+	"\x05notes\x18\x11 \x03(\tR\x05notes\x12/\n" +
+	"\x06action\x18\x12 \x01(\v2\x17.coverage.v1.ActionSpecR\x06actionB\v\n" +
 	"\t_radius_mB\x16\n" +
-	"\x14_aggregate_min_share*\x9e\x03\n" +
+	"\x14_aggregate_min_share\"\x9f\x01\n" +
+	"\n" +
+	"ActionSpec\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x12\n" +
+	"\x04unit\x18\x02 \x01(\tR\x04unit\x12\x17\n" +
+	"\aunit_zh\x18\x03 \x01(\tR\x06unitZh\x12#\n" +
+	"\rvehicle_class\x18\x04 \x01(\tR\fvehicleClass\x12\x12\n" +
+	"\x04text\x18\x05 \x01(\tR\x04text\x12\x17\n" +
+	"\atext_zh\x18\x06 \x01(\tR\x06textZh*\x9e\x03\n" +
 	"\x06Metric\x12\x16\n" +
 	"\x12METRIC_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aMETRIC_STOP_COVERAGE_SHARE\x10\x01\x12\x1e\n" +
@@ -1411,7 +1600,7 @@ func file_coverage_v1_ruleset_proto_rawDescGZIP() []byte {
 }
 
 var file_coverage_v1_ruleset_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_coverage_v1_ruleset_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_coverage_v1_ruleset_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_coverage_v1_ruleset_proto_goTypes = []any{
 	(Metric)(0),           // 0: coverage.v1.Metric
 	(Comparison)(0),       // 1: coverage.v1.Comparison
@@ -1420,35 +1609,40 @@ var file_coverage_v1_ruleset_proto_goTypes = []any{
 	(DeclaredFact)(0),     // 4: coverage.v1.DeclaredFact
 	(PopulationBasis)(0),  // 5: coverage.v1.PopulationBasis
 	(*Ruleset)(nil),       // 6: coverage.v1.Ruleset
-	(*Source)(nil),        // 7: coverage.v1.Source
-	(*Tier)(nil),          // 8: coverage.v1.Tier
-	(*VehicleClass)(nil),  // 9: coverage.v1.VehicleClass
-	(*Citation)(nil),      // 10: coverage.v1.Citation
-	(*Applicability)(nil), // 11: coverage.v1.Applicability
-	(*Threshold)(nil),     // 12: coverage.v1.Threshold
-	(*Rule)(nil),          // 13: coverage.v1.Rule
-	(SettlementKind)(0),   // 14: coverage.v1.SettlementKind
+	(*FacilityName)(nil),  // 7: coverage.v1.FacilityName
+	(*Source)(nil),        // 8: coverage.v1.Source
+	(*Tier)(nil),          // 9: coverage.v1.Tier
+	(*VehicleClass)(nil),  // 10: coverage.v1.VehicleClass
+	(*Citation)(nil),      // 11: coverage.v1.Citation
+	(*Applicability)(nil), // 12: coverage.v1.Applicability
+	(*Threshold)(nil),     // 13: coverage.v1.Threshold
+	(*Rule)(nil),          // 14: coverage.v1.Rule
+	(*ActionSpec)(nil),    // 15: coverage.v1.ActionSpec
+	(SettlementKind)(0),   // 16: coverage.v1.SettlementKind
 }
 var file_coverage_v1_ruleset_proto_depIdxs = []int32{
-	7,  // 0: coverage.v1.Ruleset.source:type_name -> coverage.v1.Source
-	8,  // 1: coverage.v1.Ruleset.tiers:type_name -> coverage.v1.Tier
-	9,  // 2: coverage.v1.Ruleset.vehicle_classes:type_name -> coverage.v1.VehicleClass
-	13, // 3: coverage.v1.Ruleset.rules:type_name -> coverage.v1.Rule
-	14, // 4: coverage.v1.Applicability.kinds:type_name -> coverage.v1.SettlementKind
-	2,  // 5: coverage.v1.Rule.topic:type_name -> coverage.v1.Topic
-	10, // 6: coverage.v1.Rule.citation:type_name -> coverage.v1.Citation
-	0,  // 7: coverage.v1.Rule.metric:type_name -> coverage.v1.Metric
-	1,  // 8: coverage.v1.Rule.comparison:type_name -> coverage.v1.Comparison
-	11, // 9: coverage.v1.Rule.applies_to:type_name -> coverage.v1.Applicability
-	5,  // 10: coverage.v1.Rule.population_basis:type_name -> coverage.v1.PopulationBasis
-	12, // 11: coverage.v1.Rule.thresholds:type_name -> coverage.v1.Threshold
-	3,  // 12: coverage.v1.Rule.facilities:type_name -> coverage.v1.FacilityType
-	4,  // 13: coverage.v1.Rule.declared_fact:type_name -> coverage.v1.DeclaredFact
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	8,  // 0: coverage.v1.Ruleset.source:type_name -> coverage.v1.Source
+	9,  // 1: coverage.v1.Ruleset.tiers:type_name -> coverage.v1.Tier
+	10, // 2: coverage.v1.Ruleset.vehicle_classes:type_name -> coverage.v1.VehicleClass
+	14, // 3: coverage.v1.Ruleset.rules:type_name -> coverage.v1.Rule
+	7,  // 4: coverage.v1.Ruleset.facility_names:type_name -> coverage.v1.FacilityName
+	3,  // 5: coverage.v1.FacilityName.facility:type_name -> coverage.v1.FacilityType
+	16, // 6: coverage.v1.Applicability.kinds:type_name -> coverage.v1.SettlementKind
+	2,  // 7: coverage.v1.Rule.topic:type_name -> coverage.v1.Topic
+	11, // 8: coverage.v1.Rule.citation:type_name -> coverage.v1.Citation
+	0,  // 9: coverage.v1.Rule.metric:type_name -> coverage.v1.Metric
+	1,  // 10: coverage.v1.Rule.comparison:type_name -> coverage.v1.Comparison
+	12, // 11: coverage.v1.Rule.applies_to:type_name -> coverage.v1.Applicability
+	5,  // 12: coverage.v1.Rule.population_basis:type_name -> coverage.v1.PopulationBasis
+	13, // 13: coverage.v1.Rule.thresholds:type_name -> coverage.v1.Threshold
+	3,  // 14: coverage.v1.Rule.facilities:type_name -> coverage.v1.FacilityType
+	4,  // 15: coverage.v1.Rule.declared_fact:type_name -> coverage.v1.DeclaredFact
+	15, // 16: coverage.v1.Rule.action:type_name -> coverage.v1.ActionSpec
+	17, // [17:17] is the sub-list for method output_type
+	17, // [17:17] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_coverage_v1_ruleset_proto_init() }
@@ -1457,17 +1651,17 @@ func file_coverage_v1_ruleset_proto_init() {
 		return
 	}
 	file_coverage_v1_settlement_proto_init()
-	file_coverage_v1_ruleset_proto_msgTypes[2].OneofWrappers = []any{}
 	file_coverage_v1_ruleset_proto_msgTypes[3].OneofWrappers = []any{}
-	file_coverage_v1_ruleset_proto_msgTypes[6].OneofWrappers = []any{}
+	file_coverage_v1_ruleset_proto_msgTypes[4].OneofWrappers = []any{}
 	file_coverage_v1_ruleset_proto_msgTypes[7].OneofWrappers = []any{}
+	file_coverage_v1_ruleset_proto_msgTypes[8].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_coverage_v1_ruleset_proto_rawDesc), len(file_coverage_v1_ruleset_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   8,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

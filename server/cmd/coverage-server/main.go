@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/civic-standards/coverage/clients/web"
 	"github.com/civic-standards/coverage/coverage"
 	"github.com/civic-standards/coverage/server"
 )
@@ -75,6 +76,8 @@ func realMain(ctx context.Context, args []string) error {
 	maxBatch := fs.Int("max-batch", server.DefaultMaxBatch, "most settlements in one AuditBatch request (POST /v1/audit:batch)")
 	maxStops := fs.Int("max-stops", server.DefaultMaxStops, "most bus stops (and population points) of one settlement")
 	maxVertices := fs.Int("max-vertices", server.DefaultMaxVertices, "most vertices of one central area")
+	serveWeb := fs.Bool("web", true, "serve the web client at / on the REST port (the API keeps /v1/)")
+	maxPlanStops := fs.Int("max-plan-stops", coverage.DefaultPlanMaxStops, "most stops one bus-stop plan (POST /v1/plan/bus-stops) may add")
 	defaultDeadline := fs.Duration("default-deadline", server.DefaultDeadline, "deadline of a call that comes without one, and of each settlement on a stream")
 	maxDeadline := fs.Duration("max-deadline", server.DefaultMaxDeadline, "longest deadline a caller may ask for")
 	maxStreams := fs.Uint("max-concurrent-streams", server.DefaultMaxConcurrentStreams, "most calls and streams in flight on one connection")
@@ -127,7 +130,7 @@ func realMain(ctx context.Context, args []string) error {
 			return fmt.Errorf("--tokens-file: %w", err)
 		}
 	}
-	srv, err := server.New(server.Config{
+	cfg := server.Config{
 		GRPCAddr: *grpcAddr, HTTPAddr: *httpAddr, Catalog: catalog,
 		Logger: logger, ShutdownTimeout: *shutdown, MaxMessageBytes: *maxMessage, MaxBatch: *maxBatch,
 		MaxStops: *maxStops, MaxVertices: *maxVertices, DefaultDeadline: *defaultDeadline, MaxDeadline: *maxDeadline,
@@ -136,7 +139,12 @@ func realMain(ctx context.Context, args []string) error {
 		CORSOrigins: splitList(*corsOrigins),
 		TLS:         server.TLSFiles{CertFile: *tlsCert, KeyFile: *tlsKey, ClientCAFile: *tlsClientCA},
 		Tokens:      tokens, OpsAddr: *opsAddr,
-	})
+		MaxPlanStops: *maxPlanStops,
+	}
+	if *serveWeb {
+		cfg.Web = web.Handler()
+	}
+	srv, err := server.New(cfg)
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -59,6 +60,7 @@ type config struct {
 	timeout               time.Duration
 	maxInflight           int64
 	jsonOut, name         string
+	cpuProfile            string
 }
 
 // report is the JSON output.
@@ -132,6 +134,7 @@ func main() {
 	flag.Int64Var(&c.maxInflight, "max-inflight", 100_000, "open loop: calls due beyond this many in flight are counted as errors, not sent")
 	flag.StringVar(&c.jsonOut, "json", "", "write the JSON report here")
 	flag.StringVar(&c.name, "name", "", "a name for the report")
+	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "write the generator's own CPU profile here (warm-up and measured time)")
 	flag.Parse()
 	if err := realMain(c); err != nil {
 		fmt.Fprintln(os.Stderr, "grpcload:", err)
@@ -168,6 +171,17 @@ func realMain(c config) error {
 	seconds := int(c.duration.Seconds()) + int(c.timeout.Seconds()) + 2
 	r.tlOK, r.tlErr = make([]atomic.Int64, seconds), make([]atomic.Int64, seconds)
 
+	if c.cpuProfile != "" {
+		f, err := os.Create(c.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var ru0 syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	mode := "closed loop"
@@ -255,14 +269,27 @@ func (r *run) fail(kind string) {
 }
 
 // openLoop sends call i at start + i/rate. The dispatcher wakes up, starts
-// every call that is due, and sleeps until the next one; calls run on their
-// own goroutines, so a slow call never delays the next.
+// every call that is due, and sleeps until the next one. A due call goes to
+// an idle caller if there is one, and to a new caller otherwise, so a slow
+// call never delays the next. Callers stay for the next calls: a goroutine
+// per call spent a fifth of the generator's CPU creating goroutines and
+// growing their stacks, CPU the server it shares the machine with lacks.
 func (r *run) openLoop() {
 	rate := r.cfg.rate
 	start := time.Now()
 	r.measureStart = start.Add(r.cfg.warmup)
 	total := int64(rate * (r.cfg.warmup + r.cfg.duration).Seconds())
 	firstMeasured := int64(math.Ceil(rate * r.cfg.warmup.Seconds()))
+	type job struct {
+		i      int64
+		at     time.Time
+		record bool
+	}
+	do := func(j job) {
+		r.call(j.i, j.at, j.record)
+		r.inflight.Add(-1)
+	}
+	jobs := make(chan job) // unbuffered: a send succeeds only to an idle caller
 	var wg sync.WaitGroup
 	var i int64
 	for i < total {
@@ -284,18 +311,26 @@ func (r *run) openLoop() {
 			if m := r.maxInflight.Load(); n > m {
 				r.maxInflight.CompareAndSwap(m, n)
 			}
-			wg.Add(1)
-			go func(i int64, at time.Time, record bool) {
-				defer wg.Done()
-				r.call(i, at, record)
-				r.inflight.Add(-1)
-			}(i, at, record)
+			j := job{i, at, record}
+			select {
+			case jobs <- j:
+			default:
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					do(j)
+					for j := range jobs {
+						do(j)
+					}
+				}()
+			}
 		}
 		next := start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
 		if d := time.Until(next); d > 0 {
 			time.Sleep(d)
 		}
 	}
+	close(jobs)
 	wg.Wait()
 }
 
