@@ -45,6 +45,8 @@ func TestREADMEExamples(t *testing.T) {
 		{"/v1/audit ", "/Audit"}, {"/v1/check/elderly-care ", "/CheckElderlyCare"},
 		{"/v1/check/health-facilities ", "/CheckHealthFacilities"}, {"/v1/check/parking ", "/CheckParking"},
 		{"/v1/check/transit ", "/CheckTransit"}, {"/v1/check/bus-stop-coverage ", "/CheckBusStopCoverage"},
+		{"/v1/gaps/bus-stop-coverage ", "/MapBusStopGaps"}, {"/v1/plan/bus-stops ", "/PlanBusStops"},
+		{"localhost:8080/v1/samples ", "/GetSampleSettlement"},
 	} {
 		var curl, grpcurl bool
 		for _, ex := range examples {

@@ -14,15 +14,25 @@
 // -rate 0 it is closed loop: -c callers, each sending its next call when the
 // last one returns. A -warmup at the same load comes first and is not
 // counted. Latencies go into a log-linear histogram (1.6% resolution).
+//
+// With -http URL it POSTs the payload to URL over HTTP/1.1 keep-alive
+// instead (a REST call), reads each response body to its end without
+// decoding it, and counts a 200 as success: the same loops, timing and
+// report, so that REST and gRPC are driven alike.
+//
+//	grpcload -http http://127.0.0.1:8080/v1/audit -payload audit.json -rate 0 -c 64 -conns 64
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
+	"net/http"
 	"os"
 	"runtime/pprof"
 	"sort"
@@ -61,6 +71,7 @@ type config struct {
 	maxInflight           int64
 	jsonOut, name         string
 	cpuProfile            string
+	httpURL, contentType  string
 }
 
 // report is the JSON output.
@@ -106,6 +117,7 @@ type second struct {
 type run struct {
 	cfg     config
 	conns   []*grpc.ClientConn
+	http    *http.Client
 	payload []byte
 	lat     hist
 	svc     hist
@@ -127,13 +139,15 @@ func main() {
 	flag.StringVar(&c.payload, "payload", "", "request, a binary protobuf file")
 	flag.Float64Var(&c.rate, "rate", 0, "calls per second, open loop (0: closed loop with -c callers)")
 	flag.IntVar(&c.concurrency, "c", 32, "callers, closed loop")
-	flag.IntVar(&c.conns, "conns", 2, "gRPC connections (calls are spread over them in turn)")
+	flag.IntVar(&c.conns, "conns", 2, "gRPC connections (calls are spread over them in turn); with -http, the most HTTP connections open at once")
 	flag.DurationVar(&c.duration, "duration", 30*time.Second, "measured time")
 	flag.DurationVar(&c.warmup, "warmup", 2*time.Second, "time at the same load before the measured time, not counted")
 	flag.DurationVar(&c.timeout, "timeout", 20*time.Second, "deadline of each call")
 	flag.Int64Var(&c.maxInflight, "max-inflight", 100_000, "open loop: calls due beyond this many in flight are counted as errors, not sent")
 	flag.StringVar(&c.jsonOut, "json", "", "write the JSON report here")
 	flag.StringVar(&c.name, "name", "", "a name for the report")
+	flag.StringVar(&c.httpURL, "http", "", "POST the payload to this URL over HTTP/1.1 instead of calling -addr over gRPC")
+	flag.StringVar(&c.contentType, "content-type", "application/json", "with -http, the Content-Type of the payload")
 	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "write the generator's own CPU profile here (warm-up and measured time)")
 	flag.Parse()
 	if err := realMain(c); err != nil {
@@ -148,7 +162,19 @@ func realMain(c config) error {
 		return err
 	}
 	r := &run{cfg: c, payload: payload, errs: map[string]int64{}}
+	if c.httpURL != "" {
+		r.http = &http.Client{Transport: &http.Transport{
+			MaxConnsPerHost:     c.conns,
+			MaxIdleConns:        c.conns,
+			MaxIdleConnsPerHost: c.conns,
+			DisableCompression:  true,
+		}}
+		defer r.http.CloseIdleConnections()
+	}
 	for range c.conns {
+		if r.http != nil {
+			break // one client, whose transport keeps the connections
+		}
 		conn, err := grpc.NewClient(c.addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
 			grpc.WithDefaultCallOptions(grpc.ForceCodecV2(rawCodec{}), grpc.MaxCallRecvMsgSize(math.MaxInt32)))
 		if err != nil {
@@ -160,13 +186,14 @@ func realMain(c config) error {
 	// One call on each connection first: it must succeed (a wrong payload or
 	// method fails here, not as a run of errors), and it connects.
 	var respLen int
-	for _, conn := range r.conns {
+	for i := range max(len(r.conns), 1) {
 		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
-		err := conn.Invoke(ctx, c.method, &payload, &respLen)
+		n, err := r.invoke(ctx, int64(i))
 		cancel()
 		if err != nil {
 			return fmt.Errorf("first call: %w", err)
 		}
+		respLen = n
 	}
 	seconds := int(c.duration.Seconds()) + int(c.timeout.Seconds()) + 2
 	r.tlOK, r.tlErr = make([]atomic.Int64, seconds), make([]atomic.Int64, seconds)
@@ -195,8 +222,12 @@ func realMain(c config) error {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
 	cpu := time.Duration(ru1.Utime.Nano() - ru0.Utime.Nano() + ru1.Stime.Nano() - ru0.Stime.Nano()).Seconds()
 
+	method := c.method
+	if c.httpURL != "" {
+		method = "POST " + c.httpURL
+	}
 	rep := report{
-		Generator: "grpcload", Name: c.name, Method: c.method, Mode: mode, OfferedRate: c.rate,
+		Generator: "grpcload", Name: c.name, Method: method, Mode: mode, OfferedRate: c.rate,
 		Connections: c.conns, WarmupS: c.warmup.Seconds(), DurationS: c.duration.Seconds(),
 		RequestB: len(payload), ResponseB: respLen, Sent: r.sent.Load(), OK: r.ok.Load(),
 		ErrorKind: r.errs, ElapsedS: time.Duration(r.lastDone.Load()).Seconds(),
@@ -230,13 +261,56 @@ func realMain(c config) error {
 	return nil
 }
 
+// httpStatusError is a REST call answered with a status other than 200.
+type httpStatusError int
+
+func (e httpStatusError) Error() string { return fmt.Sprintf("HTTP %d", int(e)) }
+
+// invoke makes call i and returns the size of its response.
+func (r *run) invoke(ctx context.Context, i int64) (int, error) {
+	if r.http == nil {
+		var n int
+		err := r.conns[i%int64(len(r.conns))].Invoke(ctx, r.cfg.method, &r.payload, &n)
+		return n, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.cfg.httpURL, bytes.NewReader(r.payload))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", r.cfg.contentType)
+	resp, err := r.http.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	n, err := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = httpStatusError(resp.StatusCode)
+	}
+	return int(n), err
+}
+
+// errorKind names the kind of a failed call for the report: its gRPC code,
+// its HTTP status, or, for a REST call that got no answer, its cause.
+func (r *run) errorKind(err error) string {
+	if r.http == nil {
+		return status.Code(err).String()
+	}
+	var hs httpStatusError
+	switch {
+	case errors.As(err, &hs):
+		return hs.Error()
+	case errors.Is(err, context.DeadlineExceeded):
+		return "DeadlineExceeded"
+	}
+	return "transport: " + err.Error()
+}
+
 // call makes call i. due is when it was due (open loop) or sent (closed).
 func (r *run) call(i int64, due time.Time, record bool) {
-	conn := r.conns[i%int64(len(r.conns))]
 	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.timeout)
 	sent := time.Now()
-	var n int
-	err := conn.Invoke(ctx, r.cfg.method, &r.payload, &n)
+	_, err := r.invoke(ctx, i)
 	done := time.Now()
 	cancel()
 	if !record {
@@ -245,7 +319,7 @@ func (r *run) call(i int64, due time.Time, record bool) {
 	sec := int(done.Sub(r.measureStart) / time.Second)
 	sec = min(max(sec, 0), len(r.tlOK)-1)
 	if err != nil {
-		r.fail(status.Code(err).String())
+		r.fail(r.errorKind(err))
 		r.tlErr[sec].Add(1)
 	} else {
 		r.ok.Add(1)
