@@ -90,3 +90,38 @@ func ExampleBatchSummary_Actions() {
 	// ADD_ELDERLY_CARE_BEDS  212 beds 2 [T19-ELDERLY-BEDS]
 	// BUILD_FACILITY FACILITY_TYPE_COMMUNITY_HEALTH_CENTRE 1 facilities 1 [T19-COMMUNITY-HEALTH-CENTRE]
 }
+
+// A planner's batch job can ask, in-process, where a city is uncovered and
+// which stops would bring it to its tier's threshold.
+func ExampleRuleset_PlanStops() {
+	catalog, err := coverage.DefaultCatalog()
+	if err != nil {
+		panic(err)
+	}
+	rs, err := catalog.Ruleset("jilin-2014")
+	if err != nil {
+		panic(err)
+	}
+	// A city of the MEDIUM tier (70%) whose ~5.4 km² central area has one stop.
+	city := &coverage.Settlement{
+		ID: "c", Kind: coverage.KindCity, UrbanPopulation: coverage.Int64(800_000),
+		CentralArea: &coverage.Geometry{Polygons: [][][][2]float64{{{
+			{125.3, 43.85}, {125.33, 43.85}, {125.33, 43.87}, {125.3, 43.87}, {125.3, 43.85},
+		}}}},
+		BusStops: &coverage.Geometry{Points: [][2]float64{{125.315, 43.86}}},
+	}
+	gaps, err := rs.MapStopGaps(context.Background(), city, coverage.GapOptions{})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("%d gap of %.2f km² with %d hole\n", gaps.GapsTotal, gaps.Gaps[0].AreaM2/1e6, len(gaps.Gaps[0].Rings)-1)
+	plan, err := rs.PlanStops(context.Background(), city, coverage.StopPlanOptions{})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("%d stops take coverage from %.1f%% to %.1f%% (target %.0f%%, at least %d needed): %s\n",
+		len(plan.Added), 100*plan.Before.Share, 100*plan.FinalShare, 100*plan.TargetShare, plan.LowerBound, plan.Stopped)
+	// Output:
+	// 1 gap of 5.08 km² with 1 hole
+	// 13 stops take coverage from 5.3% to 70.2% (target 70%, at least 13 needed): target reached
+}

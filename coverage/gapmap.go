@@ -71,15 +71,27 @@ func (rs *Ruleset) stopCoverageRule() (*Rule, error) {
 	return nil, Errorf(CodeUnimplemented, "ruleset %s has no bus-stop coverage rule", rs.ID)
 }
 
-// requireStopGeometry refuses a settlement without a central area or stops,
-// which a map or a plan cannot do without.
-func requireStopGeometry(s *Settlement, what string, v *violations) {
+// startStopRequest begins a gap map or a plan: the ruleset's coverage rule,
+// which gives the radius, and what is wrong with the settlement, which
+// includes lacking a central area or stops (a map or a plan cannot do
+// without them). The caller adds its options' violations.
+func (rs *Ruleset) startStopRequest(s *Settlement, what string) (*Rule, violations, error) {
+	rule, err := rs.stopCoverageRule()
+	if err != nil {
+		return nil, nil, err
+	}
+	if s == nil {
+		return nil, nil, InvalidFields(FieldViolation{Field: "settlement", Reason: "required"})
+	}
+	var v violations
+	s.validate(&v)
 	if s.CentralArea == nil {
 		v.add(FieldCentralArea, "required to %s (or give %s)", what, FieldCentralAreaPolygons)
 	}
 	if s.BusStops == nil {
 		v.add(FieldBusStops, "required to %s (or give %s; an empty list is a city without stops)", what, FieldBusStopPositions)
 	}
+	return rule, v, nil
 }
 
 // checkOutputCRS refuses a coordinate system the service cannot write.
@@ -110,16 +122,10 @@ func (rs *Ruleset) stopCoverageVerdict(ctx context.Context, s *Settlement, rule 
 // radius of every bus stop, largest first. The areas and the coverage share
 // are exact; only the outlines approximate the arcs, to opt.ToleranceM.
 func (rs *Ruleset) MapStopGaps(ctx context.Context, s *Settlement, opt GapOptions) (*GapMap, error) {
-	rule, err := rs.stopCoverageRule()
+	rule, v, err := rs.startStopRequest(s, "map the gaps")
 	if err != nil {
 		return nil, err
 	}
-	if s == nil {
-		return nil, InvalidFields(FieldViolation{Field: "settlement", Reason: "required"})
-	}
-	var v violations
-	s.validate(&v)
-	requireStopGeometry(s, "map the gaps", &v)
 	tol := opt.ToleranceM
 	switch {
 	case tol == 0:

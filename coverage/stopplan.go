@@ -73,16 +73,10 @@ type PlannedStop struct {
 // coverage reaches the target (by default the threshold of its tier), no
 // candidate adds coverage, or the cap is reached. See PlanGuarantee.
 func (rs *Ruleset) PlanStops(ctx context.Context, s *Settlement, opt StopPlanOptions) (*StopPlan, error) {
-	rule, err := rs.stopCoverageRule()
+	rule, v, err := rs.startStopRequest(s, "plan stops")
 	if err != nil {
 		return nil, err
 	}
-	if s == nil {
-		return nil, InvalidFields(FieldViolation{Field: "settlement", Reason: "required"})
-	}
-	var v violations
-	s.validate(&v)
-	requireStopGeometry(s, "plan stops", &v)
 	if t := opt.Target; t != nil && !(*t > 0 && *t <= 1) {
 		v.add("targetShare", "must be a share above 0 and at most 1, got %v", *t)
 	}

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -66,7 +68,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(rulesetsCmd(g), checkCmd(g), auditCmd(g), samplesCmd())
+	root.AddCommand(rulesetsCmd(g), checkCmd(g), gapsCmd(g), planCmd(g), auditCmd(g), samplesCmd())
 	// Every flag and argument error is a usage error (exit 2), whatever cobra's wording.
 	usage := func(_ *cobra.Command, err error) error { return fmt.Errorf("%w: %v", errUsage, err) }
 	root.SetFlagErrorFunc(usage)
@@ -277,8 +279,8 @@ func checkCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "check STANDARD --settlement FILE",
 		Short: "Check one settlement against a standard (" + strings.Join(standardNames(), ", ") + ")",
-		Long: "Check one settlement, given as protojson (the `settlement` object of the REST API) in FILE or on\n" +
-			"standard input (-), against one standard, or against every rule with `all`.\n\n" +
+		Long: "Check one settlement, given as protojson (the `settlement` object of the REST API, bare or in a\n" +
+			"request body) in FILE or on standard input (-), against one standard, or against every rule with `all`.\n\n" +
 			"STANDARD is one of: " + strings.Join(standardNames(), ", ") + ".",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -286,7 +288,7 @@ func checkCmd(g *globals) *cobra.Command {
 			if !ok {
 				return fmt.Errorf("%w: unknown standard %q; want one of %s", errUsage, args[0], strings.Join(standardNames(), ", "))
 			}
-			s, err := readSettlement(file, cmd.InOrStdin())
+			s, fileRuleset, err := readSettlement(file, cmd.InOrStdin())
 			if err != nil {
 				return err
 			}
@@ -295,7 +297,7 @@ func checkCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer c.Close()
-			resp, results, err := call(cmd.Context(), c, rulesetID, s)
+			resp, results, err := call(cmd.Context(), c, cmp.Or(rulesetID, fileRuleset), s)
 			if err != nil {
 				return err
 			}
@@ -310,7 +312,11 @@ func checkCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func readSettlement(file string, stdin io.Reader) (*coveragev1.Settlement, error) {
+// readSettlement reads a settlement as protojson: the settlement object
+// itself, or a request body that carries it under "settlement" (the files in
+// examples/, and GET /v1/samples/{set}/settlements/{id}), whose rulesetId
+// is returned too.
+func readSettlement(file string, stdin io.Reader) (*coveragev1.Settlement, string, error) {
 	var data []byte
 	var err error
 	if file == "-" {
@@ -319,13 +325,20 @@ func readSettlement(file string, stdin io.Reader) (*coveragev1.Settlement, error
 		data, err = os.ReadFile(file)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: read settlement: %v", errUsage, err)
+		return nil, "", fmt.Errorf("%w: read settlement: %v", errUsage, err)
+	}
+	var body struct {
+		Settlement json.RawMessage `json:"settlement"`
+		RulesetID  string          `json:"rulesetId"`
+	}
+	if json.Unmarshal(data, &body) == nil && len(body.Settlement) > 0 && string(body.Settlement) != "null" {
+		data = body.Settlement
 	}
 	s := &coveragev1.Settlement{}
 	if err := protojson.Unmarshal(data, s); err != nil {
-		return nil, fmt.Errorf("%w: settlement %s: %v", errUsage, file, err)
+		return nil, "", fmt.Errorf("%w: settlement %s: %v", errUsage, file, err)
 	}
-	return s, nil
+	return s, body.RulesetID, nil
 }
 
 func writeJSON(out io.Writer, m proto.Message) error {

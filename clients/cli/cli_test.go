@@ -263,15 +263,27 @@ func TestAgainstServer(t *testing.T) {
 
 	t.Run("malformed settlement", func(t *testing.T) {
 		for name, data := range map[string]string{
-			"not JSON":      `{"id":`,
-			"unknown field": `{"id":"t1","elderlyPopulaton":12000}`,
-			"whole request": `{"settlement":` + townSettlement + `}`,
+			"not JSON":                             `{"id":`,
+			"unknown field":                        `{"id":"t1","elderlyPopulaton":12000}`,
+			"unknown field in a request":           `{"settlement":{"id":"t1","elderlyPopulaton":12000}}`,
+			"a request's settlement not an object": `{"settlement":[1]}`,
 		} {
 			r := run(t, data, args("check", "elderly-care")...)
 			if r.code != ExitUsage || !strings.Contains(r.stderr, "settlement") {
 				t.Errorf("%s: exit %d, stderr %q; want %d and a message about the settlement", name, r.code, r.stderr, ExitUsage)
 			}
 		}
+	})
+
+	t.Run("a request body as the settlement", func(t *testing.T) {
+		whole := run(t, `{"rulesetId":"jilin-2014","settlement":`+townSettlement+`}`, args("check", "elderly-care")...)
+		whole.want(t, ExitOK)
+		bare := run(t, townSettlement, args("check", "elderly-care")...)
+		if whole.stdout != bare.stdout {
+			t.Errorf("a request body and its bare settlement answer differently:\n%s\n%s", whole.stdout, bare.stdout)
+		}
+		// The file's rulesetId is used: an unknown one is the server's refusal.
+		run(t, `{"rulesetId":"nowhere","settlement":`+townSettlement+`}`, args("check", "elderly-care")...).want(t, ExitInvalidData)
 	})
 
 	t.Run("missing settlement file", func(t *testing.T) {
