@@ -103,6 +103,8 @@ type Server struct {
 	grpc    *grpc.Server
 	health  *health.Server
 	metrics *metrics
+	// svc is the CoverageService implementation the gRPC server serves.
+	svc coveragev1.CoverageServiceServer
 
 	grpcLis, httpLis, opsLis net.Listener
 	tls                      *tls.Config
@@ -200,6 +202,7 @@ func New(cfg Config) (*Server, error) {
 		svc = service
 	}
 	coveragev1.RegisterCoverageServiceServer(s.grpc, svc)
+	s.svc = svc
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
@@ -380,26 +383,32 @@ func (s *Server) Serve(ctx context.Context) error {
 	return serveErr
 }
 
+// inMemoryAuthority names the gRPC server on the gateway's in-memory
+// connection.
+const inMemoryAuthority = "in-memory"
+
 // dialInMemory is the gateway's connection to the gRPC server on mem.
 func (s *Server) dialInMemory(mem *bufconn.Listener) (*grpc.ClientConn, error) {
-	return grpc.NewClient("passthrough:///in-memory",
+	return grpc.NewClient("passthrough:///"+inMemoryAuthority,
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return mem.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		// Fixed windows as large as flow control's own estimate grows them
-		// to (16 MB at most): in memory there is no network to probe, and its
-		// probes and window updates cost a REST call several percent of its
-		// CPU.
-		grpc.WithInitialWindowSize(1<<20),
-		grpc.WithInitialConnWindowSize(16<<20),
 		grpc.WithDefaultCallOptions(
 			grpc.MaxCallSendMsgSize(s.cfg.MaxMessageBytes),
 			grpc.MaxCallRecvMsgSize(s.cfg.MaxMessageBytes),
 		))
 }
 
-// gateway is the REST/JSON front: it calls the gRPC server over conn, so
-// REST traffic passes the same interceptors as gRPC traffic.
+// gateway is the REST/JSON front: it calls the service through the gRPC
+// server's interceptors, so REST traffic passes the same interceptors as
+// gRPC traffic; unary calls in process (inProcessConn), streams over conn.
 func (s *Server) gateway(ctx context.Context, conn *grpc.ClientConn) (http.Handler, error) {
+	inProcess := newInProcessConn(conn, inMemoryAuthority, &coveragev1.CoverageService_ServiceDesc, s.svc, s.unaryChain(),
+		inProcessLimits{maxMessageBytes: s.cfg.MaxMessageBytes, maxConcurrentStreams: s.cfg.MaxConcurrentStreams, withCreds: s.tls != nil})
+	return s.gatewayTo(ctx, conn, coveragev1.NewCoverageServiceClient(inProcess))
+}
+
+// gatewayTo is the REST/JSON front calling client (and conn for health).
+func (s *Server) gatewayTo(ctx context.Context, conn *grpc.ClientConn, client coveragev1.CoverageServiceClient) (http.Handler, error) {
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, newStrictJSON(&runtime.JSONPb{
 			MarshalOptions: protojson.MarshalOptions{EmitUnpopulated: true},
@@ -425,7 +434,7 @@ func (s *Server) gateway(ctx context.Context, conn *grpc.ClientConn) (http.Handl
 			return runtime.MetadataHeaderPrefix + key, true
 		}),
 	)
-	if err := coveragev1.RegisterCoverageServiceHandler(ctx, mux, conn); err != nil {
+	if err := coveragev1.RegisterCoverageServiceHandlerClient(ctx, mux, client); err != nil {
 		return nil, fmt.Errorf("gateway: register: %w", err)
 	}
 	root := http.NewServeMux()

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Load test of coverage-server, built from the working tree and driven over
-# loopback. gRPC load comes from grpcload (bench/load/cmd/grpcload: open loop
-# at a fixed rate, responses counted, not decoded), with ghz (pinned in
-# tools/go.mod) run beside it as a cross-check; REST load from vegeta (pinned
-# in tools/go.mod); the batch stream from the coverage CLI.
+# loopback. gRPC and REST load both come from grpcload (bench/load/cmd/grpcload:
+# open loop at a fixed rate or closed loop, responses counted, not decoded;
+# -http for REST), with ghz and vegeta (pinned in tools/go.mod) run beside it
+# as cross-checks; the batch stream from the coverage CLI.
 #
 #   bash bench/load/run.sh                           # scenarios (a)–(d), 30 s each (about 8 minutes)
 #   DURATION=60s bash bench/load/run.sh              # longer runs
@@ -19,7 +19,8 @@
 #                          (1,200 stops, 120 km²), closed loop (MID_CONCURRENCY calls in flight)
 #                          for DURATION; then ghz the same way for RAMP_STEP
 #   rest-audit         (c) POST /v1/audit with the settlement of (a): closed loop, then open loop
-#                          at a third of the gRPC peak; then closed loop with RESULT_VIEW_BASIC
+#                          at a third of the gRPC peak; then vegeta closed loop as a cross-check
+#                          (VEGETA=0 skips it); then closed loop with RESULT_VIEW_BASIC
 #   stream-audit       (d) AuditStream through `coverage audit` on STREAM_N towns, pass after pass
 # and, when SOAK is set, (e) the soak: (a) at SOAK_RATE (default half the gRPC peak) for SOAK on a
 # fresh server, its RSS, threads and goroutines sampled every 10 s.
@@ -44,11 +45,12 @@ GRPC_CONNECTIONS=${GRPC_CONNECTIONS:-2}   # gRPC connections of grpcload and ghz
 MAX_CONCURRENCY=${MAX_CONCURRENCY:-32}    # calls in flight in the closed-loop peak runs
 WARMUP=${WARMUP:-2s}                      # grpcload: same load before each measured run, not counted
 GHZ=${GHZ:-1}                             # 0: no ghz cross-checks
+VEGETA=${VEGETA:-1}                       # 0: no vegeta cross-check
 BASIC=${BASIC:-1}                         # 0: no runs with RESULT_VIEW_BASIC
 MID_CONCURRENCY=${MID_CONCURRENCY:-4}     # calls in flight for (b)
 MID_RATE=${MID_RATE:-}                    # grpcload open loop at this rate for (b) instead
-REST_WORKERS=${REST_WORKERS:-64}          # connections/calls in flight in the closed-loop REST run
-REST_OPEN_WORKERS=${REST_OPEN_WORKERS:-512} # most connections vegeta opens in the open-loop REST run
+REST_WORKERS=${REST_WORKERS:-64}          # connections/calls in flight in the closed-loop REST runs
+REST_OPEN_WORKERS=${REST_OPEN_WORKERS:-512} # most connections open at once in the open-loop REST run
 STREAM_N=${STREAM_N:-10000}
 STREAM_STREAMS=${STREAM_STREAMS:-4}       # --streams of the CLI
 QUIET_MAX=${QUIET_MAX:-120s}              # wait up to this long for other work on the machine to stop
@@ -90,7 +92,7 @@ LK=$WORK/loadkit
 	echo "loadavg:   $(cat /proc/loadavg)"
 	echo "ghz:       $(awk '$1 == "github.com/bojand/ghz" && NF > 1 {print $2}' tools/go.mod)"
 	echo "vegeta:    $(awk '$1 == "github.com/tsenart/vegeta/v12" && NF > 1 {print $2}' tools/go.mod)"
-	echo "settings:  DURATION=$DURATION WARMUP=$WARMUP RAMP_RATES='$RAMP_RATES' RAMP_STEP=$RAMP_STEP TARGET_RATE=$TARGET_RATE GRPC_CONNECTIONS=$GRPC_CONNECTIONS MAX_CONCURRENCY=$MAX_CONCURRENCY MID_CONCURRENCY=$MID_CONCURRENCY REST_WORKERS=$REST_WORKERS REST_OPEN_WORKERS=$REST_OPEN_WORKERS STREAM_N=$STREAM_N STREAM_STREAMS=$STREAM_STREAMS GHZ=$GHZ BASIC=$BASIC SOAK=$SOAK SOAK_EVERY=$SOAK_EVERY"
+	echo "settings:  DURATION=$DURATION WARMUP=$WARMUP RAMP_RATES='$RAMP_RATES' RAMP_STEP=$RAMP_STEP TARGET_RATE=$TARGET_RATE GRPC_CONNECTIONS=$GRPC_CONNECTIONS MAX_CONCURRENCY=$MAX_CONCURRENCY MID_CONCURRENCY=$MID_CONCURRENCY REST_WORKERS=$REST_WORKERS REST_OPEN_WORKERS=$REST_OPEN_WORKERS STREAM_N=$STREAM_N STREAM_STREAMS=$STREAM_STREAMS GHZ=$GHZ VEGETA=$VEGETA BASIC=$BASIC SOAK=$SOAK SOAK_EVERY=$SOAK_EVERY"
 	echo "settlement: $SETTLEMENT"
 } >"$WORK/env.txt"
 
@@ -166,6 +168,16 @@ grpcload_run() {
 		-rate "$rate" -name "$name" -json "$WORK/$name.grpcload.json" "$@"
 }
 
+# rest_run ROWS NAME LABEL OFFERED RATE PAYLOAD [grpcload flags...]: POST /v1/audit with the JSON
+# payload for DURATION, through grpcload -http (HTTP/1.1 keep-alive, bodies read and discarded).
+rest_run() {
+	local rows=$1 name=$2 label=$3 offered=$4 rate=$5 payload=$6
+	shift 6
+	measure "$rows" "$name" grpcload "$label" "$offered" "$rate" -- \
+		"$WORK/grpcload" -http "http://$HTTP_ADDR/v1/audit" -payload "$WORK/payloads/$payload" -duration "$DURATION" \
+		-warmup "$WARMUP" -rate "$rate" -name "$name" -json "$WORK/$name.grpcload.json" "$@"
+}
+
 # ghz_run ROWS NAME LABEL OFFERED DURATION PAYLOAD METHOD [ghz flags...]: a closed-loop cross-check.
 ghz_run() {
 	local rows=$1 name=$2 label=$3 offered=$4 dur=$5 payload=$6 method=$7
@@ -230,12 +242,9 @@ if [[ -n ${SCENARIOS// /} ]]; then
 	fi
 
 	if wants rest-audit; then
-		printf 'POST http://%s/v1/audit\nContent-Type: application/json\n@%s\n' "$HTTP_ADDR" "$WORK/payloads/audit.json" >"$WORK/targets.txt"
-		VEGETA_COMMON=(attack -targets "$WORK/targets.txt" -duration "$DURATION" -max-body 0 -timeout 20s)
 		log "(c) REST POST /v1/audit: closed loop, $REST_WORKERS in flight, for $DURATION"
-		measure "$ROWS" rest-audit-max vegeta "POST /v1/audit, $(basename "$SETTLEMENT")" "closed loop, $REST_WORKERS in flight" 0 -- \
-			"$WORK/vegeta" "${VEGETA_COMMON[@]}" -rate 0 -workers "$REST_WORKERS" -max-workers "$REST_WORKERS" \
-			-output "$WORK/rest-audit-max.bin"
+		rest_run "$ROWS" rest-audit-max "POST /v1/audit, $(basename "$SETTLEMENT")" "closed loop, $REST_WORKERS in flight" 0 \
+			audit.json -c "$REST_WORKERS" -conns "$REST_WORKERS"
 		# Open loop at a third of the gRPC peak: what "within 3×" asks the REST path to sustain.
 		if grpc_peak=$("$LK" table -rows "$ROWS" -peak grpc-audit 2>/dev/null); then
 			rest_rate=$(((grpc_peak + 2) / 3))
@@ -243,17 +252,21 @@ if [[ -n ${SCENARIOS// /} ]]; then
 			rest_rate=$(((TARGET_RATE + 2) / 3))
 		fi
 		log "(c) REST POST /v1/audit: $rest_rate/s for $DURATION"
-		measure "$ROWS" rest-audit-fixed vegeta "POST /v1/audit, $(basename "$SETTLEMENT")" "$rest_rate/s open loop" "$rest_rate" -- \
-			"$WORK/vegeta" "${VEGETA_COMMON[@]}" -rate "$rest_rate/1s" -max-workers "$REST_OPEN_WORKERS" \
-			-output "$WORK/rest-audit-fixed.bin"
+		rest_run "$ROWS" rest-audit-fixed "POST /v1/audit, $(basename "$SETTLEMENT")" "$rest_rate/s open loop" "$rest_rate" \
+			audit.json -conns "$REST_OPEN_WORKERS"
+		if [[ $VEGETA == 1 ]]; then
+			printf 'POST http://%s/v1/audit\nContent-Type: application/json\n@%s\n' "$HTTP_ADDR" "$WORK/payloads/audit.json" >"$WORK/targets.txt"
+			log "(c) cross-check: vegeta, REST POST /v1/audit, closed loop, $REST_WORKERS in flight, for $DURATION"
+			measure "$ROWS" vegeta-audit-max vegeta "POST /v1/audit, $(basename "$SETTLEMENT") (vegeta)" "closed loop, $REST_WORKERS in flight" 0 -- \
+				"$WORK/vegeta" attack -targets "$WORK/targets.txt" -duration "$DURATION" -max-body 0 -timeout 20s \
+				-rate 0 -workers "$REST_WORKERS" -max-workers "$REST_WORKERS" -output "$WORK/vegeta-audit-max.bin"
+		fi
 	fi
 
 	if wants rest-audit && [[ $BASIC == 1 ]]; then
-		printf 'POST http://%s/v1/audit\nContent-Type: application/json\n@%s\n' "$HTTP_ADDR" "$WORK/payloads/audit-basic.json" >"$WORK/targets-basic.txt"
 		log "(c) for reference: REST POST /v1/audit with RESULT_VIEW_BASIC, closed loop, $REST_WORKERS in flight, for $DURATION"
-		measure "$ROWS" rest-basic-audit-max vegeta "POST /v1/audit, $(basename "$SETTLEMENT"), view BASIC" "closed loop, $REST_WORKERS in flight" 0 -- \
-			"$WORK/vegeta" attack -targets "$WORK/targets-basic.txt" -duration "$DURATION" -max-body 0 -timeout 20s \
-			-rate 0 -workers "$REST_WORKERS" -max-workers "$REST_WORKERS" -output "$WORK/rest-basic-audit-max.bin"
+		rest_run "$ROWS" rest-basic-audit-max "POST /v1/audit, $(basename "$SETTLEMENT"), view BASIC" "closed loop, $REST_WORKERS in flight" 0 \
+			audit-basic.json -c "$REST_WORKERS" -conns "$REST_WORKERS"
 	fi
 
 	if wants stream-audit; then
