@@ -103,19 +103,43 @@ func checkOutputCRS(c CoordinateSystem, field string, v *violations) {
 	}
 }
 
-// stopCoverageVerdict evaluates the bus-stop coverage rule alone, for the
-// threshold of the settlement's tier.
-func (rs *Ruleset) stopCoverageVerdict(ctx context.Context, s *Settlement, rule *Rule) (*Result, *StopCoverage, error) {
+// stopGeometry is what a gap map or a plan is drawn on: the verdict of the
+// coverage rule alone (for the tier's threshold), the measurement (the
+// rule's, with its threshold, when the rule applied), and the projected area
+// and stops.
+type stopGeometry struct {
+	verdict  *Result
+	coverage *StopCoverage
+	area     *preparedArea
+	stops    []geometry.Point
+	radius   float64
+}
+
+func (rs *Ruleset) prepareStopGeometry(ctx context.Context, s *Settlement, rule *Rule) (*stopGeometry, error) {
 	a, err := rs.EvaluateContext(ctx, s, rule.Topic)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	var verdict *Result
 	for i := range a.Results {
 		if a.Results[i].RuleID == rule.ID {
-			return &a.Results[i], a.StopCoverage, nil
+			verdict = &a.Results[i]
 		}
 	}
-	return nil, nil, Errorf(CodeInternal, "rule %s was not evaluated", rule.ID)
+	if verdict == nil {
+		return nil, Errorf(CodeInternal, "rule %s was not evaluated", rule.ID)
+	}
+	prep := &stopGeometry{verdict: verdict, radius: *rule.RadiusM}
+	// The evaluation measured too, but keeps neither the projected area nor
+	// the stops; measuring again costs one more coverage computation.
+	prep.coverage, prep.area, prep.stops, err = measureStopCoverage(ctx, s, prep.radius)
+	if err != nil {
+		return nil, err
+	}
+	if a.StopCoverage != nil {
+		prep.coverage = a.StopCoverage
+	}
+	return prep, nil
 }
 
 // MapStopGaps draws the parts of the settlement's central area beyond the
@@ -140,24 +164,16 @@ func (rs *Ruleset) MapStopGaps(ctx context.Context, s *Settlement, opt GapOption
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	_, judged, err := rs.stopCoverageVerdict(ctx, s, rule)
+	prep, err := rs.prepareStopGeometry(ctx, s, rule)
 	if err != nil {
 		return nil, err
 	}
-	radius := *rule.RadiusM
-	sc, area, stops, err := measureStopCoverage(ctx, s, radius)
-	if err != nil {
-		return nil, err
-	}
-	if judged != nil {
-		// The rule applied: its measurement carries the tier's threshold.
-		sc = judged
-	}
-	gaps, err := area.region.Gaps(ctx, stops, radius, tol)
+	gaps, err := prep.area.region.Gaps(ctx, prep.stops, prep.radius, tol)
 	if err != nil {
 		return nil, geometryError(err)
 	}
-	out := &GapMap{Coverage: sc, GapsTotal: len(gaps), ToleranceM: tol, CRS: outputCRS(opt.OutputCRS)}
+	area := prep.area
+	out := &GapMap{Coverage: prep.coverage, GapsTotal: len(gaps), ToleranceM: tol, CRS: outputCRS(opt.OutputCRS)}
 	total := area.region.Area()
 	datum := datumOf(out.CRS)
 	for i, g := range gaps {

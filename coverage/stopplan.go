@@ -102,10 +102,11 @@ func (rs *Ruleset) PlanStops(ctx context.Context, s *Settlement, opt StopPlanOpt
 		return nil, err
 	}
 
-	verdict, judged, err := rs.stopCoverageVerdict(ctx, s, rule)
+	prep, err := rs.prepareStopGeometry(ctx, s, rule)
 	if err != nil {
 		return nil, err
 	}
+	verdict := prep.verdict
 	plan := &StopPlan{GridSpacingM: spacing, MaxStops: maxStops, CRS: outputCRS(opt.OutputCRS)}
 	switch {
 	case opt.Target != nil:
@@ -126,20 +127,13 @@ func (rs *Ruleset) PlanStops(ctx context.Context, s *Settlement, opt StopPlanOpt
 			Reason: fmt.Sprintf("required: rule %s sets no threshold for this settlement (%s)", rule.ID, verdict.Reason)})
 	}
 
-	radius := *rule.RadiusM
-	sc, area, stops, err := measureStopCoverage(ctx, s, radius)
-	if err != nil {
-		return nil, err
-	}
-	if judged != nil {
-		sc = judged
-	}
-	plan.Before = sc
+	plan.Before = prep.coverage
+	area := prep.area
 	candidates, err := projectCandidates(opt.Candidates, opt.CandidatesCRS, area.proj)
 	if err != nil {
 		return nil, err
 	}
-	res, err := area.region.PlanStops(ctx, stops, radius, geometry.PlanOptions{
+	res, err := area.region.PlanStops(ctx, prep.stops, prep.radius, geometry.PlanOptions{
 		Target: plan.TargetShare, Candidates: candidates, Spacing: spacing, MaxStops: maxStops,
 	})
 	if err != nil {
