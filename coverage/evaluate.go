@@ -3,11 +3,12 @@ package coverage
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 )
 
 // Evaluate validates the settlement against the ruleset and evaluates the
@@ -40,17 +41,33 @@ func (rs *Ruleset) EvaluateContext(ctx context.Context, s *Settlement, topics ..
 		Counts:         StatusCounts{},
 		Fleet:          fleet,
 	}
+	// Every result starts with a copy of its rule's notes; the copies share
+	// one array, each capped at its own end so that a result's later notes
+	// never reach the next one's.
+	var notes []string
 	if len(topics) == 0 {
 		// A batch audits thousands of settlements; growing the slice of large
 		// results rule by rule was a fifth of the audit's time.
 		a.Results = make([]Result, 0, len(rs.Rules))
+		n := 0
+		for i := range rs.Rules {
+			n += len(rs.Rules[i].Notes)
+		}
+		notes = make([]string, 0, n)
 	}
 	for i := range rs.Rules {
 		r := &rs.Rules[i]
 		if len(topics) > 0 && !slices.Contains(topics, r.Topic) {
 			continue
 		}
-		e := evaluation{ctx: ctx, rs: rs, r: r, s: s, fleet: fleet}
+		// The result is written in place: copying it, once into the
+		// evaluation and once out, was a tenth of a town's audit.
+		if n := len(a.Results); n < cap(a.Results) {
+			a.Results = a.Results[:n+1]
+		} else {
+			a.Results = append(a.Results, Result{})
+		}
+		e := evaluation{ctx: ctx, rs: rs, r: r, s: s, fleet: fleet, res: &a.Results[len(a.Results)-1], notes: &notes}
 		res := e.run()
 		if e.err != nil {
 			return nil, e.err
@@ -58,7 +75,6 @@ func (rs *Ruleset) EvaluateContext(ctx context.Context, s *Settlement, topics ..
 		if e.stopCoverage != nil {
 			a.StopCoverage = e.stopCoverage
 		}
-		a.Results = append(a.Results, res)
 		a.Counts[res.Status]++
 		a.Requirements = append(a.Requirements, e.requirements...)
 	}
@@ -161,7 +177,8 @@ type evaluation struct {
 	s     *Settlement
 	fleet *FleetSummary
 
-	res          Result
+	res          *Result   // the audit's slot for the rule's result
+	notes        *[]string // the audit's array for copies of the rules' notes
 	threshold    *Threshold
 	population   int64 // on the rule's basis, when it has one
 	requirements []FacilityRequirement
@@ -169,13 +186,13 @@ type evaluation struct {
 	err          error // bad geometry or cancellation: the whole evaluation fails
 }
 
-func (e *evaluation) run() Result {
+func (e *evaluation) run() *Result {
 	r := e.r
-	e.res = Result{
+	*e.res = Result{
 		RuleID: r.ID, Title: r.Title, Topic: r.Topic,
 		RulesetID: e.rs.ID, RulesetVersion: e.rs.Version,
 		Unit: r.Unit, Comparison: r.Comparison, ShortfallUnit: r.ShortfallUnit,
-		Citation: r.Citation, Notes: slices.Clone(r.Notes),
+		Citation: r.Citation, Notes: e.ruleNotes(),
 	}
 	if reason, ok := e.applies(); !ok {
 		return e.finish(StatusNotApplicable, reason)
@@ -195,7 +212,18 @@ func (e *evaluation) run() Result {
 	return e.measure()
 }
 
-func (e *evaluation) insufficient(missing []string) Result {
+// ruleNotes is a copy of the rule's notes for its result.
+func (e *evaluation) ruleNotes() []string {
+	src := e.r.Notes
+	if len(src) == 0 || cap(*e.notes)-len(*e.notes) < len(src) {
+		return slices.Clone(src)
+	}
+	start := len(*e.notes)
+	*e.notes = append(*e.notes, src...)
+	return (*e.notes)[start:len(*e.notes):len(*e.notes)]
+}
+
+func (e *evaluation) insufficient(missing []string) *Result {
 	var uniq []string
 	for _, m := range missing {
 		if !slices.Contains(uniq, m) {
@@ -206,7 +234,7 @@ func (e *evaluation) insufficient(missing []string) Result {
 	return e.finish(StatusInsufficientData, "missing input: "+strings.Join(uniq, ", "))
 }
 
-func (e *evaluation) finish(st Status, reason string) Result {
+func (e *evaluation) finish(st Status, reason string) *Result {
 	e.res.Status = st
 	e.res.Reason = reason
 	return e.res
@@ -229,8 +257,10 @@ func (e *evaluation) applies() (string, bool) {
 // most rules do not apply to most settlements of a batch (a town meets the
 // cities' transport rules fifteen times per audit), and the sentence is the
 // same every time. It holds one entry per rule and kind of the rulesets
-// loaded, which a process loads once.
-var notApplicableReasons sync.Map // notApplicableKey → string
+// loaded, which a process loads once. The map is replaced, never changed,
+// so that the many readers take no lock; with sync.Map, hashing its
+// interface keys was a twentieth of a server's CPU under load.
+var notApplicableReasons atomic.Pointer[map[notApplicableKey]string]
 
 type notApplicableKey struct {
 	rule *Rule
@@ -239,16 +269,27 @@ type notApplicableKey struct {
 
 func notApplicableReason(r *Rule, k Kind) string {
 	key := notApplicableKey{r, k}
-	if v, ok := notApplicableReasons.Load(key); ok {
-		return v.(string)
+	memo := notApplicableReasons.Load()
+	if memo != nil {
+		if reason, ok := (*memo)[key]; ok {
+			return reason
+		}
 	}
 	nouns := make([]string, len(r.AppliesTo.Kinds))
 	for i, kind := range r.AppliesTo.Kinds {
 		nouns[i] = kind.Plural()
 	}
 	reason := fmt.Sprintf("applies to %s; this settlement is a %s", joinAnd(nouns), k.Noun())
-	notApplicableReasons.Store(key, reason)
-	return reason
+	for {
+		next := map[notApplicableKey]string{key: reason}
+		if memo != nil {
+			maps.Copy(next, *memo)
+		}
+		if notApplicableReasons.CompareAndSwap(memo, &next) {
+			return reason
+		}
+		memo = notApplicableReasons.Load()
+	}
 }
 
 func (e *evaluation) basisField() string {
@@ -431,7 +472,7 @@ func populationNoun(b PopulationBasis) string {
 }
 
 // measure computes the rule's metric and holds it against the threshold.
-func (e *evaluation) measure() Result {
+func (e *evaluation) measure() *Result {
 	s, th := e.s, e.threshold.Value
 	switch e.r.Metric {
 	case MetricStopCoverageShare:
@@ -529,7 +570,7 @@ func (e *evaluation) measure() Result {
 
 // judge holds a value against the threshold. have and need are in shortfall
 // units (beds, spaces, m²), so the shortfall is need − have rounded up to step.
-func (e *evaluation) judge(value, have, need, step float64, action func(float64) string) Result {
+func (e *evaluation) judge(value, have, need, step float64, action func(float64) string) *Result {
 	e.res.Value = Float64(value)
 	th := e.threshold.Value
 	switch e.r.Comparison {
@@ -551,7 +592,7 @@ func (e *evaluation) judge(value, have, need, step float64, action func(float64)
 	}
 }
 
-func (e *evaluation) short(q float64, action func(float64) string, reason string) Result {
+func (e *evaluation) short(q float64, action func(float64) string, reason string) *Result {
 	e.res.Shortfall = Float64(q)
 	e.res.ShortfallItems = []Shortfall{{Quantity: q, Unit: e.r.ShortfallUnit, Action: action(q)}}
 	e.addAction(actionVars{quantity: q})
@@ -560,7 +601,7 @@ func (e *evaluation) short(q float64, action func(float64) string, reason string
 
 // facilities evaluates a facility-count rule: every listed type must reach
 // the threshold, scaled by population where the threshold says so.
-func (e *evaluation) facilities() Result {
+func (e *evaluation) facilities() *Result {
 	t := e.threshold
 	required := e.requiredFacilities()
 	scaled := ""
@@ -691,7 +732,7 @@ func joinAnd(parts []string) string {
 
 // stopCoverageShare measures the central area's coverage exactly and holds
 // the share against the tier's threshold.
-func (e *evaluation) stopCoverageShare() Result {
+func (e *evaluation) stopCoverageShare() *Result {
 	sc, err := MeasureStopCoverage(e.ctx, e.s, *e.r.RadiusM)
 	if err != nil {
 		e.err = err

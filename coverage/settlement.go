@@ -94,7 +94,22 @@ var FacilityTypes = []FacilityType{
 }
 
 // Field is the JSON path of the facility's count in a request.
-func (f FacilityType) Field() string { return "settlement.facilities." + facilityInfos[f].field }
+func (f FacilityType) Field() string {
+	if p, ok := facilityFields[f]; ok {
+		return p
+	}
+	return "settlement.facilities."
+}
+
+// facilityFields holds each type's path, made once: Field is asked on every
+// audit, for each facility a rule counts.
+var facilityFields = func() map[FacilityType]string {
+	m := make(map[FacilityType]string, len(facilityInfos))
+	for t, info := range facilityInfos {
+		m[t] = "settlement.facilities." + info.field
+	}
+	return m
+}()
 
 // Noun is the facility type in plain English, singular or plural by n.
 func (f FacilityType) Noun(n int64) string {

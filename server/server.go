@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	goruntime "runtime"
 	"runtime/debug"
 	"strings"
@@ -81,6 +82,11 @@ type Config struct {
 	// separate address, for probes and scrapers that cannot present a
 	// client certificate to a port that requires one.
 	OpsAddr string
+	// Profiling, with OpsAddr, also serves Go's runtime profiles
+	// (net/http/pprof) under /debug/pprof/ on the ops address, and only
+	// there: a profile shows the code's hot paths, not the callers' data,
+	// but it costs CPU while it runs and is for operators alone.
+	Profiling bool
 	// MaxPlanStops caps the stops one PlanBusStops call may add (default
 	// coverage.DefaultPlanMaxStops).
 	MaxPlanStops int
@@ -121,6 +127,9 @@ func setDefault[T int | uint32 | time.Duration](v *T, def T) {
 func New(cfg Config) (*Server, error) {
 	if cfg.Catalog == nil {
 		return nil, errors.New("server: a ruleset catalog is required")
+	}
+	if cfg.Profiling && cfg.OpsAddr == "" {
+		return nil, errors.New("server: profiling is served on the ops address only; set one")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -175,6 +184,8 @@ func New(cfg Config) (*Server, error) {
 		grpc.MaxRecvMsgSize(cfg.MaxMessageBytes),
 		grpc.MaxSendMsgSize(cfg.MaxMessageBytes),
 		grpc.MaxConcurrentStreams(cfg.MaxConcurrentStreams),
+		// Audits are written with their rules' text encoded once (wirecodec.go).
+		grpc.ForceServerCodecV2(&responseCodec{}),
 		// Calls run on long-lived workers whose stacks have already grown to
 		// what an audit needs; a new goroutine per call spent a tenth of the
 		// server's time growing its stack. A call finds no idle worker when
@@ -344,6 +355,13 @@ func (s *Server) Serve(ctx context.Context) error {
 		ops := http.NewServeMux()
 		ops.Handle("GET /metrics", s.metrics.handler())
 		ops.HandleFunc("GET /healthz", s.healthz)
+		if s.cfg.Profiling {
+			ops.HandleFunc("GET /debug/pprof/", pprof.Index)
+			ops.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+			ops.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+			ops.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+			ops.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+		}
 		opsSrv = &http.Server{Handler: ops, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
 		go func() {
 			if err := opsSrv.Serve(s.opsLis); !errors.Is(err, http.ErrServerClosed) {

@@ -44,6 +44,8 @@ SETTLEMENT=${SETTLEMENT:-examples/town-health-facilities.json}
 GRPC_CONNECTIONS=${GRPC_CONNECTIONS:-2}   # gRPC connections of grpcload and ghz
 MAX_CONCURRENCY=${MAX_CONCURRENCY:-32}    # calls in flight in the closed-loop peak runs
 WARMUP=${WARMUP:-2s}                      # grpcload: same load before each measured run, not counted
+CLIENT=${CLIENT:-lean}                    # grpcload -client: lean (its own HTTP/2 and HTTP/1.1 clients) or std (grpc-go, net/http)
+STD=${STD:-1}                             # 0: no cross-checks with grpcload -client std
 GHZ=${GHZ:-1}                             # 0: no ghz cross-checks
 VEGETA=${VEGETA:-1}                       # 0: no vegeta cross-check
 BASIC=${BASIC:-1}                         # 0: no runs with RESULT_VIEW_BASIC
@@ -165,7 +167,7 @@ grpcload_run() {
 	measure "$rows" "$name" grpcload "$label" "$offered" "$rate" -- \
 		"$WORK/grpcload" -addr "$GRPC_ADDR" -method "/coverage.v1.CoverageService/$method" \
 		-payload "$WORK/payloads/$payload" -conns "$GRPC_CONNECTIONS" -duration "$dur" -warmup "$WARMUP" \
-		-rate "$rate" -name "$name" -json "$WORK/$name.grpcload.json" "$@"
+		-rate "$rate" -name "$name" -json "$WORK/$name.grpcload.json" -client "$CLIENT" "$@"
 }
 
 # rest_run ROWS NAME LABEL OFFERED RATE PAYLOAD [grpcload flags...]: POST /v1/audit with the JSON
@@ -175,7 +177,7 @@ rest_run() {
 	shift 6
 	measure "$rows" "$name" grpcload "$label" "$offered" "$rate" -- \
 		"$WORK/grpcload" -http "http://$HTTP_ADDR/v1/audit" -payload "$WORK/payloads/$payload" -duration "$DURATION" \
-		-warmup "$WARMUP" -rate "$rate" -name "$name" -json "$WORK/$name.grpcload.json" "$@"
+		-warmup "$WARMUP" -rate "$rate" -name "$name" -json "$WORK/$name.grpcload.json" -client "$CLIENT" "$@"
 }
 
 # ghz_run ROWS NAME LABEL OFFERED DURATION PAYLOAD METHOD [ghz flags...]: a closed-loop cross-check.
@@ -218,6 +220,13 @@ if [[ -n ${SCENARIOS// /} ]]; then
 			grpcload_run "$ROWS" grpc-basic-audit-fixed "$BASIC_LABEL" "$TARGET_RATE/s open loop" "$TARGET_RATE" "$DURATION" \
 				audit-basic.bin Audit
 		fi
+		if [[ $STD == 1 ]]; then
+			log "(a) cross-check: grpcload -client std (grpc-go), Audit, closed loop, then $TARGET_RATE/s for $RAMP_STEP"
+			grpcload_run "$ROWS" grpc-audit-max-std "$AUDIT_LABEL (grpc-go client)" "closed loop, $MAX_CONCURRENCY in flight" 0 "$RAMP_STEP" \
+				audit.bin Audit -c "$MAX_CONCURRENCY" -client std
+			grpcload_run "$ROWS" grpc-audit-fixed-std "$AUDIT_LABEL (grpc-go client)" "$TARGET_RATE/s open loop" "$TARGET_RATE" "$RAMP_STEP" \
+				audit.bin Audit -client std
+		fi
 		if [[ $GHZ == 1 ]]; then
 			log "(a) cross-check: ghz, Audit, closed loop, $MAX_CONCURRENCY calls in flight"
 			ghz_run "$ROWS" ghz-audit-max "$AUDIT_LABEL (ghz)" "closed loop, $MAX_CONCURRENCY in flight" "$RAMP_STEP" \
@@ -254,6 +263,11 @@ if [[ -n ${SCENARIOS// /} ]]; then
 		log "(c) REST POST /v1/audit: $rest_rate/s for $DURATION"
 		rest_run "$ROWS" rest-audit-fixed "POST /v1/audit, $(basename "$SETTLEMENT")" "$rest_rate/s open loop" "$rest_rate" \
 			audit.json -conns "$REST_OPEN_WORKERS"
+		if [[ $STD == 1 ]]; then
+			log "(c) cross-check: grpcload -client std (net/http), REST POST /v1/audit, closed loop, $REST_WORKERS in flight, for $DURATION"
+			rest_run "$ROWS" rest-audit-max-std "POST /v1/audit, $(basename "$SETTLEMENT") (net/http client)" "closed loop, $REST_WORKERS in flight" 0 \
+				audit.json -c "$REST_WORKERS" -conns "$REST_WORKERS" -client std
+		fi
 		if [[ $VEGETA == 1 ]]; then
 			printf 'POST http://%s/v1/audit\nContent-Type: application/json\n@%s\n' "$HTTP_ADDR" "$WORK/payloads/audit.json" >"$WORK/targets.txt"
 			log "(c) cross-check: vegeta, REST POST /v1/audit, closed loop, $REST_WORKERS in flight, for $DURATION"

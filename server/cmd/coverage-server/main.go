@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -56,14 +57,53 @@ func hashToken(r io.Reader, w io.Writer) error {
 
 // defaultGOGC is the garbage collector's target (the heap may grow to this
 // percentage above the live heap before a collection) when neither --gogc
-// nor $GOGC sets one. An audit allocates about 30 KB, and the live heap is
-// about 6 MB: at Go's default of 100 the server collected 19 times a second
-// at 3,000 audits/s, and each collection also shrank the stacks of the idle
-// stream workers, which the next calls grew again. At 200 the server used
-// about a fifth less CPU per call, for 6 MiB more resident memory under load
-// (40 MiB against 34); 400 gained 1-2% more, for 16 MiB more again
-// (docs/benchmarks.md, Load).
-const defaultGOGC = 200
+// nor $GOGC sets one. An audit allocates about 35 KB and the live heap is
+// about 6 MB, so at Go's default of 100 the server collected some sixty
+// times a second at 10,000 audits/s; each collection also shrank the stacks
+// of the idle stream workers, which the next calls grew again, and its
+// pauses and assists were the calls' worst latencies. At 800, against 200,
+// the server used about a tenth less CPU per call and its p99 at 10,000
+// audits/s fell from 13-70 ms to 6-8 ms, for a few tens of MiB more
+// resident memory (docs/benchmarks.md, Load). The memory limit below bounds
+// what a large request can make the heap grow to.
+const defaultGOGC = 800
+
+// memoryLimitDefault is $GOMEMLIMIT when it is set ("off" is none), and
+// 1 GiB otherwise: the heap size past which the collector runs more often,
+// whatever GOGC says. It is a soft limit: a live heap larger than it is not
+// refused, only collected harder.
+func memoryLimitDefault() string {
+	switch v := os.Getenv("GOMEMLIMIT"); v {
+	case "":
+		return "1GiB"
+	case "off":
+		return "0"
+	default:
+		return v
+	}
+}
+
+// parseByteSize reads a size as GOMEMLIMIT writes it: a number of bytes,
+// or a number with one of the suffixes B, KiB, MiB, GiB and TiB.
+func parseByteSize(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		scale  int64
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}}
+	scale := int64(1)
+	num := s
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			num, scale = strings.TrimSuffix(s, u.suffix), u.scale
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/scale {
+		return 0, fmt.Errorf("%q is not a size such as 512MiB, 2GiB or 0", s)
+	}
+	return n * scale, nil
+}
 
 // gogcDefault is $GOGC when it is set ("off" is -1), and defaultGOGC
 // otherwise, so that the runtime's own variable keeps its meaning.
@@ -116,8 +156,10 @@ func realMain(ctx context.Context, args []string) error {
 	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert")
 	tlsClientCA := fs.String("tls-client-ca", "", "PEM CA certificates: require callers of both ports to present a certificate they signed (mutual TLS)")
 	tokensFile := fs.String("tokens-file", "", "file of bearer-token hashes, one per line (made by: coverage-server hash-token < token); callers must present one of the tokens")
+	profiling := fs.Bool("pprof", false, "with --ops-addr, also serve Go's runtime profiles (net/http/pprof) at /debug/pprof/ on the ops address")
 	opsAddr := fs.String("ops-addr", "", "plain-HTTP address for /healthz and /metrics only, for probes and scrapers when the main ports require client certificates")
 	gogc := fs.Int("gogc", gogcDefault(), "garbage-collection target: the heap may grow this many percent above the live heap before a collection (-1: never collect; default $GOGC when set)")
+	memoryLimit := fs.String("memory-limit", memoryLimitDefault(), "soft limit of the Go heap, e.g. 512MiB or 2GiB: near it the collector runs more often whatever --gogc says (0: none; default $GOMEMLIMIT when set)")
 	if len(args) > 0 && args[0] == "hash-token" {
 		return hashToken(os.Stdin, os.Stdout)
 	}
@@ -129,6 +171,14 @@ func realMain(ctx context.Context, args []string) error {
 	}
 
 	debug.SetGCPercent(*gogc)
+	limit, err := parseByteSize(*memoryLimit)
+	if err != nil {
+		return fmt.Errorf("--memory-limit: %w", err)
+	}
+	if limit == 0 {
+		limit = math.MaxInt64 // the runtime's "no limit"
+	}
+	debug.SetMemoryLimit(limit)
 
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -167,7 +217,7 @@ func realMain(ctx context.Context, args []string) error {
 		HTTPReadHeaderTimeout: *readHeader, HTTPReadTimeout: *readBody, HTTPWriteTimeout: *write, HTTPIdleTimeout: *idle,
 		CORSOrigins: splitList(*corsOrigins),
 		TLS:         server.TLSFiles{CertFile: *tlsCert, KeyFile: *tlsKey, ClientCAFile: *tlsClientCA},
-		Tokens:      tokens, OpsAddr: *opsAddr,
+		Tokens:      tokens, OpsAddr: *opsAddr, Profiling: *profiling,
 		MaxPlanStops: *maxPlanStops,
 	}
 	if *serveWeb {

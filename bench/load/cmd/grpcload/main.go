@@ -1,8 +1,11 @@
-// Command grpcload is a small gRPC load generator for unary calls, built on
-// google.golang.org/grpc, that costs the machine as little as it can: the
-// request is marshalled once (a binary protobuf file) and the responses are
-// counted, not decoded, so on a machine shared with the server most of the
-// CPU goes to the server.
+// Command grpcload is a small load generator for unary gRPC calls, and for
+// REST calls with -http, that costs the machine as little as it can: the
+// request is marshalled once (a binary protobuf file), the responses are
+// checked and counted, not decoded, and by default (-client lean) the calls
+// go through its own HTTP/2 gRPC client (h2.go) and HTTP/1.1 client (h1.go),
+// which spend a fraction of the CPU per call that google.golang.org/grpc's
+// and net/http's clients spend (-client std). On a machine shared with the
+// server, most of the CPU then goes to the server.
 //
 //	grpcload -addr 127.0.0.1:50051 -method /coverage.v1.CoverageService/Audit \
 //	    -payload audit.bin -rate 10000 -duration 30s -json out.json
@@ -72,6 +75,7 @@ type config struct {
 	jsonOut, name         string
 	cpuProfile            string
 	httpURL, contentType  string
+	client                string
 }
 
 // report is the JSON output.
@@ -117,6 +121,8 @@ type second struct {
 type run struct {
 	cfg     config
 	conns   []*grpc.ClientConn
+	h2      []*h2Client
+	h1      *h1Client
 	http    *http.Client
 	payload []byte
 	lat     hist
@@ -148,6 +154,7 @@ func main() {
 	flag.StringVar(&c.name, "name", "", "a name for the report")
 	flag.StringVar(&c.httpURL, "http", "", "POST the payload to this URL over HTTP/1.1 instead of calling -addr over gRPC")
 	flag.StringVar(&c.contentType, "content-type", "application/json", "with -http, the Content-Type of the payload")
+	flag.StringVar(&c.client, "client", "lean", `"lean": this command's own HTTP/2 gRPC client (or, with -http, HTTP/1.1 client), which costs a fraction of the CPU; "std": google.golang.org/grpc's client (or net/http's)`)
 	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "write the generator's own CPU profile here (warm-up and measured time)")
 	flag.Parse()
 	if err := realMain(c); err != nil {
@@ -162,7 +169,24 @@ func realMain(c config) error {
 		return err
 	}
 	r := &run{cfg: c, payload: payload, errs: map[string]int64{}}
-	if c.httpURL != "" {
+	switch {
+	case c.client != "lean" && c.client != "std":
+		return fmt.Errorf("-client %q: want lean or std", c.client)
+	case c.client == "lean" && c.httpURL != "":
+		if r.h1, err = newH1Client(c.httpURL, c.contentType, payload, c.conns, c.timeout); err != nil {
+			return err
+		}
+	case c.client == "lean":
+		for range c.conns {
+			h2, err := dialH2(c.addr, c.method, payload, c.timeout)
+			if err != nil {
+				return err
+			}
+			defer h2.close(errors.New("closed"))
+			r.h2 = append(r.h2, h2)
+		}
+	}
+	if c.httpURL != "" && r.h1 == nil {
 		r.http = &http.Client{Transport: &http.Transport{
 			MaxConnsPerHost:     c.conns,
 			MaxIdleConns:        c.conns,
@@ -175,7 +199,7 @@ func realMain(c config) error {
 		defer r.http.CloseIdleConnections()
 	}
 	for range c.conns {
-		if r.http != nil {
+		if c.httpURL != "" || r.h2 != nil {
 			break // one client, whose transport keeps the connections
 		}
 		conn, err := grpc.NewClient(c.addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
@@ -189,7 +213,7 @@ func realMain(c config) error {
 	// One call on each connection first: it must succeed (a wrong payload or
 	// method fails here, not as a run of errors), and it connects.
 	var respLen int
-	for i := range max(len(r.conns), 1) {
+	for i := range max(len(r.conns), len(r.h2), 1) {
 		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 		n, err := r.invoke(ctx, int64(i))
 		cancel()
@@ -271,6 +295,12 @@ func (e httpStatusError) Error() string { return fmt.Sprintf("HTTP %d", int(e)) 
 
 // invoke makes call i and returns the size of its response.
 func (r *run) invoke(ctx context.Context, i int64) (int, error) {
+	switch {
+	case r.h2 != nil:
+		return r.h2[i%int64(len(r.h2))].call()
+	case r.h1 != nil:
+		return r.h1.call()
+	}
 	if r.http == nil {
 		var n int
 		err := r.conns[i%int64(len(r.conns))].Invoke(ctx, r.cfg.method, &r.payload, &n)
@@ -296,14 +326,16 @@ func (r *run) invoke(ctx context.Context, i int64) (int, error) {
 // errorKind names the kind of a failed call for the report: its gRPC code,
 // its HTTP status, or, for a REST call that got no answer, its cause.
 func (r *run) errorKind(err error) string {
-	if r.http == nil {
-		return status.Code(err).String()
-	}
+	var ge *grpcError
 	var hs httpStatusError
 	switch {
+	case errors.As(err, &ge):
+		return ge.code.String()
 	case errors.As(err, &hs):
 		return hs.Error()
-	case errors.Is(err, context.DeadlineExceeded):
+	case r.conns != nil:
+		return status.Code(err).String()
+	case errors.Is(err, context.DeadlineExceeded) || os.IsTimeout(err):
 		return "DeadlineExceeded"
 	}
 	return "transport: " + err.Error()
@@ -311,11 +343,20 @@ func (r *run) errorKind(err error) string {
 
 // call makes call i. due is when it was due (open loop) or sent (closed).
 func (r *run) call(i int64, due time.Time, record bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.timeout)
+	ctx, cancel := context.Background(), context.CancelFunc(func() {})
+	if r.conns != nil || r.http != nil {
+		// The lean clients keep the deadline themselves, without a timer per call.
+		ctx, cancel = context.WithTimeout(ctx, r.cfg.timeout)
+	}
 	sent := time.Now()
 	_, err := r.invoke(ctx, i)
-	done := time.Now()
 	cancel()
+	r.record(due, sent, record, err)
+}
+
+// record counts a call that was due at due, sent at sent and has just ended.
+func (r *run) record(due, sent time.Time, record bool, err error) {
+	done := time.Now()
 	if !record {
 		return
 	}
@@ -346,8 +387,9 @@ func (r *run) fail(kind string) {
 }
 
 // openLoop sends call i at start + i/rate. The dispatcher wakes up, starts
-// every call that is due, and sleeps until the next one; calls run on their
-// own goroutines, so a slow call never delays the next.
+// every call that is due, and sleeps until the next one; no call waits for
+// another (each runs on a caller of its own, or, with the lean gRPC client,
+// is sent by the dispatcher and counted by the connection's reader).
 func (r *run) openLoop() {
 	rate := r.cfg.rate
 	start := time.Now()
@@ -355,6 +397,7 @@ func (r *run) openLoop() {
 	total := int64(rate * (r.cfg.warmup + r.cfg.duration).Seconds())
 	firstMeasured := int64(math.Ceil(rate * r.cfg.warmup.Seconds()))
 	var wg sync.WaitGroup
+	calls, stop := make(chan openCall), make(chan struct{})
 	var i int64
 	for i < total {
 		due := min(int64(time.Since(start).Seconds()*rate)+1, total)
@@ -375,19 +418,58 @@ func (r *run) openLoop() {
 			if m := r.maxInflight.Load(); n > m {
 				r.maxInflight.CompareAndSwap(m, n)
 			}
-			wg.Add(1)
-			go func(i int64, at time.Time, record bool) {
-				defer wg.Done()
-				r.call(i, at, record)
-				r.inflight.Add(-1)
-			}(i, at, record)
+			if r.h2 != nil {
+				// The lean gRPC client sends the call at once, from here, and
+				// counts it from its connection's reader when it ends: no
+				// goroutine waits for it.
+				wg.Add(1)
+				sent := time.Now()
+				r.h2[i%int64(len(r.h2))].enqueue(func(_ int, err error) {
+					r.record(at, sent, record, err)
+					r.inflight.Add(-1)
+					wg.Done()
+				})
+				continue
+			}
+			// An idle caller takes the call; with none idle, a new one
+			// starts. Callers stay for later calls, so that the generator
+			// does not pay for a goroutine and the growth of its stack on
+			// every call.
+			j := openCall{i, at, record}
+			select {
+			case calls <- j:
+			default:
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						r.call(j.i, j.at, j.record)
+						r.inflight.Add(-1)
+						select {
+						case j = <-calls:
+						case <-stop:
+							return
+						}
+					}
+				}()
+			}
+		}
+		for _, c := range r.h2 {
+			c.pump() // the calls due now, in one write per connection
 		}
 		next := start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
 		if d := time.Until(next); d > 0 {
 			time.Sleep(d)
 		}
 	}
+	close(stop)
 	wg.Wait()
+}
+
+type openCall struct {
+	i      int64
+	at     time.Time
+	record bool
 }
 
 // closedLoop runs -c callers until the warm-up and the measured time have

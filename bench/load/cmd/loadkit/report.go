@@ -385,6 +385,11 @@ func tableCmd(args []string) error {
 		fmt.Printf("| ≥ %s non-spatial audits/s over gRPC, p99 < %g ms, zero errors | %s/s offered: %s/s achieved, p99 %s ms, %d errors | %s |\n",
 			commas(*target), *p99Target, commas(r.OfferedRate), commas(r.Throughput), num(r.P99), r.Errors, verdict(met))
 	}
+	if r, ok := find(rows, "grpc-audit-fixed-std"); ok {
+		met := r.Throughput >= 0.99**target && r.P99 < *p99Target && r.Errors == 0
+		fmt.Printf("| (cross-check) the same load from grpc-go's client (grpcload -client std) | %s/s offered: %s/s achieved, p99 %s ms, %d errors | %s |\n",
+			commas(r.OfferedRate), commas(r.Throughput), num(r.P99), r.Errors, verdict(met))
+	}
 	// The highest fixed rate the server carried within the latency target.
 	var best *row
 	for i, r := range rows {
