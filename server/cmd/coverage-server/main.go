@@ -58,14 +58,15 @@ func hashToken(r io.Reader, w io.Writer) error {
 // defaultGOGC is the garbage collector's target (the heap may grow to this
 // percentage above the live heap before a collection) when neither --gogc
 // nor $GOGC sets one. An audit allocates about 35 KB and the live heap is
-// about 6 MB, so at Go's default of 100 the server collected some sixty
-// times a second at 10,000 audits/s; each collection also shrank the stacks
+// 3-4 MB, so at Go's default of 100 the server would collect about a
+// hundred times a second at 10,000 audits/s (ten at 800, by
+// GODEBUG=gctrace=1); each collection also shrank the stacks
 // of the idle stream workers, which the next calls grew again, and its
 // pauses and assists were the calls' worst latencies. At 800, against 200,
 // the server used about a tenth less CPU per call and its p99 at 10,000
 // audits/s fell from 13-70 ms to 6-8 ms, for a few tens of MiB more
-// resident memory (docs/benchmarks.md, Load). The memory limit below bounds
-// what a large request can make the heap grow to.
+// resident memory (docs/benchmarks.md, Load). --memory-limit bounds what
+// a large request can make the heap grow to.
 const defaultGOGC = 800
 
 // memoryLimitDefault is $GOMEMLIMIT when it is set ("off" is none), and
