@@ -64,8 +64,9 @@ func hashToken(r io.Reader, w io.Writer) error {
 // of the idle stream workers, which the next calls grew again, and its
 // pauses and assists were the calls' worst latencies. At 800, against 200,
 // the server used about a tenth less CPU per call and its p99 at 10,000
-// audits/s fell from 13-70 ms to 6-8 ms, for a few tens of MiB more
-// resident memory (docs/benchmarks.md, Load). --memory-limit bounds what
+// audits/s fell from 13-74 ms to 6-34 ms, for more resident memory under
+// load: 84-204 MiB in a soak at 9,900 audits/s, against 37 MiB at 200 and
+// half that rate (docs/benchmarks.md, Load). --memory-limit bounds what
 // a large request can make the heap grow to.
 const defaultGOGC = 800
 
