@@ -54,7 +54,6 @@ type h2Client struct {
 	sendWin   int64              // the server's connection-level window for our DATA
 	streamWin int64              // the server's initial stream window
 	maxFrame  uint32             // the server's largest frame
-	settled   bool               // the server's first SETTINGS have been applied
 	err       error
 
 	ready     chan struct{} // closed once the server's first SETTINGS are applied
