@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"unicode/utf8"
 
+	"google.golang.org/grpc/encoding"
+	grpcproto "google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -35,16 +37,14 @@ type responseCodec struct {
 // a catalog far larger than any plan has rules.
 const maxRuleWireEntries = 4096
 
-func (c *responseCodec) Name() string { return "proto" }
+// protoCodec is grpc's own codec, which reads every request and writes
+// every message this codec does not write itself.
+var protoCodec = encoding.GetCodecV2(grpcproto.Name)
+
+func (c *responseCodec) Name() string { return grpcproto.Name }
 
 func (c *responseCodec) Unmarshal(data mem.BufferSlice, v any) error {
-	m, ok := v.(proto.Message)
-	if !ok {
-		return fmt.Errorf("proto: cannot unmarshal into %T, want proto.Message", v)
-	}
-	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
-	defer buf.Free()
-	return proto.Unmarshal(buf.ReadOnlyData(), m)
+	return protoCodec.Unmarshal(data, v)
 }
 
 func (c *responseCodec) Marshal(v any) (mem.BufferSlice, error) {
@@ -72,21 +72,7 @@ func (c *responseCodec) Marshal(v any) (mem.BufferSlice, error) {
 		out, err = c.appendBatch((*buf)[:0], m)
 		return c.wrap(pool, buf, out, err)
 	}
-	m, ok := v.(proto.Message)
-	if !ok {
-		return nil, fmt.Errorf("proto: cannot marshal %T, want proto.Message", v)
-	}
-	size := proto.Size(m)
-	if mem.IsBelowBufferPoolingThreshold(size) {
-		out, err = proto.MarshalOptions{UseCachedSize: true}.Marshal(m)
-		if err != nil {
-			return nil, err
-		}
-		return mem.BufferSlice{mem.SliceBuffer(out)}, nil
-	}
-	buf := pool.Get(size)
-	out, err = proto.MarshalOptions{UseCachedSize: true}.MarshalAppend((*buf)[:0], m)
-	return c.wrap(pool, buf, out, err)
+	return protoCodec.Marshal(v)
 }
 
 const auditBufferHint = 24 << 10
@@ -252,9 +238,7 @@ func (c *responseCodec) appendResult(b []byte, num protowire.Number, r *coverage
 	e := c.rules.lookup(r)
 	k := e.matches(r)
 	if k < 0 {
-		b = protowire.AppendTag(b, num, protowire.BytesType)
-		b = protowire.AppendVarint(b, uint64(proto.Size(r)))
-		return proto.MarshalOptions{UseCachedSize: true}.MarshalAppend(b, r)
+		return appendMessage(b, num, r)
 	}
 	static := e.encoded[:e.notesAt[k]]
 	// The other fields are a few hundred bytes; encoding them apart first
@@ -409,14 +393,10 @@ func (c *ruleWireCache) lookup(r *coveragev1.RuleResult) *ruleWire {
 			}
 		}
 	}
-	e := newRuleWire(r)
-	if e == nil {
-		return nil
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries >= maxRuleWireEntries {
-		return e // used for this call only
+		return nil // encoded field by field
 	}
 	versions := c.versions.Load()
 	var rules *atomic.Pointer[map[string]*ruleWire]
@@ -435,6 +415,10 @@ func (c *ruleWireCache) lookup(r *coveragev1.RuleResult) *ruleWire {
 	old := *rules.Load()
 	if cached, ok := old[r.RuleId]; ok {
 		return cached // made by a call that missed at the same time
+	}
+	e := newRuleWire(r)
+	if e == nil {
+		return nil
 	}
 	next := maps.Clone(old)
 	next[r.RuleId] = e
