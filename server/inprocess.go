@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // inProcessConn is how the REST gateway calls the unary methods of the
@@ -39,6 +40,7 @@ type inProcessConn struct {
 	srv     any
 	methods map[string]*grpc.MethodDesc
 	chain   grpc.UnaryServerInterceptor
+	codec   encoding.CodecV2
 	max     int
 	// incoming is the metadata the transport adds to every call's own.
 	incoming metadata.MD
@@ -48,8 +50,12 @@ type inProcessConn struct {
 	slots chan struct{}
 }
 
-// inProcessLimits are the server's limits that apply to the gateway's calls.
-type inProcessLimits struct {
+// inProcessOptions are the server's settings that apply to the gateway's
+// calls.
+type inProcessOptions struct {
+	// codec is the server's codec, which writes responses (grpc's proto
+	// codec when nil).
+	codec encoding.CodecV2
 	// maxMessageBytes bounds a request and a response, at both ends.
 	maxMessageBytes int
 	// maxConcurrentStreams bounds the calls in flight on the connection.
@@ -62,10 +68,10 @@ type inProcessLimits struct {
 // newInProcessConn is conn, with the unary methods of desc, implemented by
 // srv, called in process through the interceptors. authority is conn's
 // target without its scheme.
-func newInProcessConn(conn *grpc.ClientConn, authority string, desc *grpc.ServiceDesc, srv any, interceptors []grpc.UnaryServerInterceptor, limits inProcessLimits) *inProcessConn {
+func newInProcessConn(conn *grpc.ClientConn, authority string, desc *grpc.ServiceDesc, srv any, interceptors []grpc.UnaryServerInterceptor, opts inProcessOptions) *inProcessConn {
 	c := &inProcessConn{
 		conn: conn, srv: srv, methods: map[string]*grpc.MethodDesc{}, chain: chainUnary(interceptors),
-		max: limits.maxMessageBytes, slots: make(chan struct{}, max(limits.maxConcurrentStreams, 1)),
+		codec: opts.codec, max: opts.maxMessageBytes, slots: make(chan struct{}, max(opts.maxConcurrentStreams, 1)),
 		incoming: metadata.MD{
 			":authority":   {authority},
 			"content-type": {"application/grpc"},
@@ -73,7 +79,10 @@ func newInProcessConn(conn *grpc.ClientConn, authority string, desc *grpc.Servic
 		},
 		peer: &peer.Peer{Addr: inMemoryAddr{}, LocalAddr: inMemoryAddr{}},
 	}
-	if limits.withCreds {
+	if c.codec == nil {
+		c.codec = protoCodec
+	}
+	if opts.withCreds {
 		c.peer.AuthInfo = insecureAuthInfo()
 	}
 	// The client offers the compressors the program has registered.
@@ -138,6 +147,41 @@ func (c *inProcessConn) marshalChecked(m proto.Message) (b []byte, put func(), e
 		return nil, put, status.Errorf(codes.ResourceExhausted, "trying to send message larger than max (%d vs. %d)", len(*buf), c.max)
 	}
 	return *buf, put, nil
+}
+
+// sendable is the server's verdict on a response before it leaves: encoded
+// by the server's codec, an error for what cannot be (invalid UTF-8), and
+// for a message over the limit.
+func (c *inProcessConn) sendable(m proto.Message) error {
+	b, err := c.codec.Marshal(m)
+	defer b.Free()
+	if err != nil {
+		return status.Errorf(codes.Internal, "grpc: error while marshaling: %v", err.Error())
+	}
+	if n := b.Len(); n > c.max {
+		return status.Errorf(codes.ResourceExhausted, "trying to send message larger than max (%d vs. %d)", n, c.max)
+	}
+	return nil
+}
+
+// handOver gives the response the handler returned to the caller's
+// message, as the client would receive it, but sharing its fields rather
+// than copying them: nothing changes a response once its handler has
+// returned it (the gRPC server only encodes it, the gateway only writes it
+// as JSON), and some share parts that the service keeps (a sample
+// settlement) with every answer.
+func handOver(dst, src proto.Message) {
+	d, s := dst.ProtoReflect(), src.ProtoReflect()
+	if d.Descriptor() != s.Descriptor() {
+		proto.Merge(dst, src) // reports the mismatch as the client's decoding would
+		return
+	}
+	proto.Reset(dst)
+	s.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		d.Set(fd, v)
+		return true
+	})
+	d.SetUnknown(s.GetUnknown())
 }
 
 // checkOutgoing refuses metadata the client would not send. (The client
@@ -215,15 +259,11 @@ func (c *inProcessConn) Invoke(ctx context.Context, method string, args, reply a
 		// the client has stopped waiting.
 		if r, ok := resp.(proto.Message); !ok {
 			err = status.Errorf(codes.Internal, "grpc: error while marshaling: unexpected type %T", resp)
-		} else if _, putResp, merr := c.marshalChecked(r); merr != nil {
-			putResp()
-			err = merr
-		} else {
-			putResp()
+		} else if err = c.sendable(r); err == nil {
 			if cerr := ctx.Err(); cerr != nil {
 				err = status.FromContextError(cerr).Err()
 			} else {
-				proto.Merge(out, r)
+				handOver(out, r)
 			}
 		}
 	}

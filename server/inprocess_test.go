@@ -24,6 +24,7 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
+	"google.golang.org/protobuf/proto"
 
 	coveragev1 "github.com/civic-standards/coverage/proto/coverage/v1"
 )
@@ -379,7 +380,7 @@ func TestInProcessClientChecks(t *testing.T) {
 		srv.Close()
 	})
 	inProcess := newInProcessConn(conn, inMemoryAuthority, &coveragev1.CoverageService_ServiceDesc, srv.svc, srv.unaryChain(),
-		inProcessLimits{maxMessageBytes: srv.cfg.MaxMessageBytes, maxConcurrentStreams: 1})
+		inProcessOptions{maxMessageBytes: srv.cfg.MaxMessageBytes, maxConcurrentStreams: 1})
 	canceled, cancel := context.WithCancel(context.Background())
 	cancel()
 	// The ruleset is not found: an answer small enough for the limit.
@@ -426,7 +427,7 @@ func TestInProcessClientChecks(t *testing.T) {
 func TestInProcessConcurrencyBound(t *testing.T) {
 	svc := &probeService{Service: NewService(testCatalog(t)), block: make(chan struct{}), entered: make(chan struct{}, 10)}
 	conn := newInProcessConn(nil, inMemoryAuthority, &coveragev1.CoverageService_ServiceDesc, svc, nil,
-		inProcessLimits{maxMessageBytes: 1 << 20, maxConcurrentStreams: 2})
+		inProcessOptions{maxMessageBytes: 1 << 20, maxConcurrentStreams: 2})
 	call := func(ctx context.Context) error {
 		return conn.Invoke(ctx, "/coverage.v1.CoverageService/Audit", &coveragev1.AuditRequest{RulesetId: "block"}, &coveragev1.AuditResponse{})
 	}
@@ -451,5 +452,24 @@ func TestInProcessConcurrencyBound(t *testing.T) {
 		if err := <-errs; status.Code(err) != codes.Aborted {
 			t.Errorf("%v, want the handler's ABORTED", err)
 		}
+	}
+}
+
+// TestInProcessHandOver: the caller's message becomes the handler's
+// response, whatever it held before, unknown fields included.
+func TestInProcessHandOver(t *testing.T) {
+	orig, _ := auditWithNotes(t)
+	orig.ProtoReflect().SetUnknown(unknownField(99, "later"))
+	src := proto.Clone(orig).(*coveragev1.AuditResponse)
+	dst := &coveragev1.AuditResponse{SettlementName: "stale", Results: []*coveragev1.RuleResult{{RuleId: "stale"}}}
+	dst.ProtoReflect().SetUnknown(unknownField(98, "stale"))
+	handOver(dst, src)
+	if !proto.Equal(dst, orig) {
+		t.Fatalf("handed over:\n%v\nwant\n%v", brief(dst), brief(orig))
+	}
+	empty := &coveragev1.AuditResponse{}
+	handOver(dst, empty)
+	if !proto.Equal(dst, empty) {
+		t.Fatalf("an empty response handed over: %v", brief(dst))
 	}
 }

@@ -11,9 +11,12 @@ import (
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	coveragev1 "github.com/civic-standards/coverage/proto/coverage/v1"
 )
 
 // protoJSON writes a message as JSON, byte for byte as protojson does with
@@ -28,9 +31,32 @@ import (
 // other option make the caller fall back to protojson for the whole message,
 // so that its output and its errors stay protojson's. jsonpb_test.go holds the
 // two side by side.
+//
+// In audits, the fields of each RuleResult that its rule determines (title,
+// topic, ruleset, unit, comparison, citation and the rule's notes: four
+// fifths of a full-view audit) are written from JSON made once per rule, as
+// the gRPC codec writes their protobuf (ruleWireCache, wirecodec.go), when
+// they are the same as the cached ones.
 type protoJSON struct {
 	plans sync.Map // protoreflect.MessageDescriptor → *jsonPlan
+	rules ruleWireCache
 }
+
+// ruleJSON is the JSON of the rule-determined fields of a RuleResult.
+type ruleJSON struct {
+	// values holds the value of each such field by its index in the plan,
+	// and nil for the fields written from the result itself (and for an
+	// unset citation, written as null).
+	values [][]byte
+	// notes are the rule's notes as JSON strings with separators between
+	// them, and notesAt[k] the length of the part that holds the first k;
+	// notesIndex is the index of the notes field in the plan.
+	notes      []byte
+	notesAt    []int
+	notesIndex int
+}
+
+var ruleResultName = (*coveragev1.RuleResult)(nil).ProtoReflect().Descriptor().FullName()
 
 // protoJSONFor is the fast writer for opts, or nil when it does not write
 // what protojson would with them.
@@ -59,7 +85,9 @@ type jsonPlan struct {
 	wellKnown bool
 	// the type can hold extensions, which protojson writes and this does not.
 	unsupported bool
-	fields      []jsonField
+	// the type is RuleResult, whose rule-determined fields may be cached.
+	ruleResult bool
+	fields     []jsonField
 	// sizeHint is the length of the last message of this type written, so
 	// that the next one's buffer is allocated once.
 	sizeHint atomic.Int64
@@ -89,6 +117,8 @@ func (j *protoJSON) plan(md protoreflect.MessageDescriptor) *jsonPlan {
 		p.wellKnown = true
 	case md.ExtensionRanges().Len() > 0:
 		p.unsupported = true
+	case md.FullName() == ruleResultName:
+		p.ruleResult = true
 	}
 	fields := md.Fields()
 	for i := range fields.Len() {
@@ -149,6 +179,11 @@ func (w *jsonWriter) message(m protoreflect.Message, p *jsonPlan) bool {
 		w.out, err = protojson.MarshalOptions{EmitUnpopulated: true, AllowPartial: true}.MarshalAppend(w.out, m.Interface())
 		return err == nil
 	}
+	var rule *ruleJSON
+	notes := 0
+	if p.ruleResult {
+		rule, notes = w.cachedRule(m, p)
+	}
 	w.out = append(w.out, '{')
 	first := true
 	for i := range p.fields {
@@ -170,6 +205,11 @@ func (w *jsonWriter) message(m protoreflect.Message, p *jsonPlan) bool {
 		case !set:
 			w.out = append(w.out, "null"...)
 			ok = true
+		case rule != nil && rule.values[i] != nil:
+			w.out = append(w.out, rule.values[i]...)
+			ok = true
+		case rule != nil && i == rule.notesIndex:
+			ok = w.cachedNotes(m.Get(f.fd).List(), f, rule, notes)
 		case f.list:
 			ok = w.list(m.Get(f.fd).List(), f)
 		case f.isMap:
@@ -182,6 +222,78 @@ func (w *jsonWriter) message(m protoreflect.Message, p *jsonPlan) bool {
 		}
 	}
 	w.out = append(w.out, '}')
+	return true
+}
+
+// cachedRule is the cached JSON of the rule-determined fields of m, a
+// RuleResult, and how many of m's notes it holds; nil when m's fields are
+// not the cached ones.
+func (w *jsonWriter) cachedRule(m protoreflect.Message, p *jsonPlan) (*ruleJSON, int) {
+	r, ok := m.Interface().(*coveragev1.RuleResult)
+	if !ok {
+		return nil, 0 // a dynamic message of the same type
+	}
+	e := w.j.rules.lookup(r)
+	k := e.matches(r)
+	if k < 0 {
+		return nil, 0
+	}
+	e.jsonOnce.Do(func() { e.json = newRuleJSON(w.j, e, p, w.comma) })
+	if e.json == nil {
+		return nil, 0
+	}
+	return e.json, min(k, len(e.json.notesAt)-1)
+}
+
+// newRuleJSON writes e's fields as the writer writes them, or is nil when
+// one of them cannot be written.
+func newRuleJSON(j *protoJSON, e *ruleWire, p *jsonPlan, comma string) *ruleJSON {
+	m := e.static().ProtoReflect()
+	rj := &ruleJSON{values: make([][]byte, len(p.fields)), notesIndex: -1}
+	for i := range p.fields {
+		f := &p.fields[i]
+		switch num := protowire.Number(f.fd.Number()); {
+		case num == resultNotesField:
+			rj.notesIndex = i
+		case slices.Contains(ruleFields, num) && (!f.presence || m.Has(f.fd)):
+			v := jsonWriter{j: j, comma: comma}
+			if !v.singular(m.Get(f.fd), f.value, f.kind) {
+				return nil
+			}
+			rj.values[i] = v.out
+		}
+	}
+	if rj.notesIndex < 0 {
+		return nil
+	}
+	rj.notesAt = []int{0}
+	for k, n := range e.notes {
+		if k > 0 {
+			rj.notes = append(rj.notes, comma...)
+		}
+		var ok bool
+		if rj.notes, ok = appendJSONString(rj.notes, n); !ok {
+			break
+		}
+		rj.notesAt = append(rj.notesAt, len(rj.notes))
+	}
+	return rj
+}
+
+// cachedNotes writes l, a result's notes whose first k are the cached
+// ones.
+func (w *jsonWriter) cachedNotes(l protoreflect.List, f *jsonField, rule *ruleJSON, k int) bool {
+	w.out = append(w.out, '[')
+	w.out = append(w.out, rule.notes[:rule.notesAt[k]]...)
+	for i := k; i < l.Len(); i++ {
+		if i > 0 {
+			w.out = append(w.out, w.comma...)
+		}
+		if !w.singular(l.Get(i), f.value, f.kind) {
+			return false
+		}
+	}
+	w.out = append(w.out, ']')
 	return true
 }
 

@@ -7,6 +7,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,7 +48,15 @@ func gatewayJSON() (strictJSON, *runtime.JSONPb) {
 // writer wrote it.
 func sameJSON(t *testing.T, what string, msg proto.Message) bool {
 	t.Helper()
-	m, ref := gatewayJSON()
+	m, _ := gatewayJSON()
+	return sameJSONAs(t, m, what, msg)
+}
+
+// sameJSONAs is sameJSON with the marshaler m, whose caches may hold what
+// earlier messages left in them.
+func sameJSONAs(t *testing.T, m strictJSON, what string, msg proto.Message) bool {
+	t.Helper()
+	_, ref := gatewayJSON()
 	want, werr := ref.Marshal(msg)
 	got, gerr := m.Marshal(msg)
 	if (werr != nil) != (gerr != nil) || (werr != nil && werr.Error() != gerr.Error()) {
@@ -92,6 +102,124 @@ func TestProtoJSONFullAudit(t *testing.T) {
 	want, _ := protojson.MarshalOptions{EmitUnpopulated: true}.Marshal(resp)
 	if !bytes.Equal(got, want) || len(got) < 10_000 {
 		t.Fatalf("%d bytes, want protojson's %d", len(got), len(want))
+	}
+}
+
+// TestProtoJSONRuleCache: the rule-determined fields of results are
+// written from the cache, and a result that differs from the cached one in
+// any way (the cases of TestResponseCodecMismatch) is written as it is,
+// with the cache filled from the true result and with a cache first filled
+// from the changed one.
+func TestProtoJSONRuleCache(t *testing.T) {
+	orig, at := auditWithNotes(t)
+	warm, _ := gatewayJSON()
+	sameJSONAs(t, warm, "the audit", orig)
+	if n := warm.fast.rules.size(); n == 0 {
+		t.Fatal("the writer cached no rule")
+	}
+	r := orig.Results[at]
+	if e := warm.fast.rules.lookup(r); e == nil || e.json == nil || e.matches(r) != len(r.Notes) || len(e.json.notesAt) != len(r.Notes)+1 {
+		t.Fatal("the result's rule has no JSON in the cache, or not all of its notes")
+	}
+	notes := slices.Clone(r.Notes)
+	for _, tc := range ruleMutations(orig, at) {
+		m := proto.Clone(orig).(*coveragev1.AuditResponse)
+		tc.mutate(m.Results[at])
+		fresh, _ := gatewayJSON()
+		for _, w := range []strictJSON{warm, fresh} {
+			for range 2 {
+				sameJSONAs(t, w, tc.name, m)
+			}
+			sameJSONAs(t, w, tc.name+", then the true audit", orig)
+		}
+	}
+	if !slices.Equal(notes, orig.Results[at].Notes) {
+		t.Fatal("a case changed the true audit's notes")
+	}
+
+	// The cache keeps copies: changing, in place, the strings and citation
+	// of the result it was filled from must not change what it writes.
+	for _, change := range []struct {
+		name string
+		f    func(r *coveragev1.RuleResult)
+	}{
+		{"notes", func(r *coveragev1.RuleResult) { r.Notes[0], r.Notes[1] = "changed in place", r.Notes[0] }},
+		{"last note", func(r *coveragev1.RuleResult) { r.Notes[len(r.Notes)-1] = "changed \"in\" place" }},
+		{"citation", func(r *coveragev1.RuleResult) { r.Citation.Document, r.Citation.SectionEn = "changed in place", "" }},
+	} {
+		w, _ := gatewayJSON()
+		m := proto.Clone(orig).(*coveragev1.AuditResponse)
+		sameJSONAs(t, w, "before the change in place", m)
+		change.f(m.Results[at])
+		for range 2 {
+			sameJSONAs(t, w, change.name+" changed in place", m)
+		}
+		sameJSONAs(t, w, "the true audit after "+change.name+" changed in place", orig)
+	}
+
+	// A rule whose first result had a note that JSON refuses is cached up
+	// to that note.
+	w, _ := gatewayJSON()
+	bad := proto.Clone(orig).(*coveragev1.AuditResponse)
+	bad.Results[at].Notes = slices.Insert(slices.Clone(notes), 1, "bad \xff")
+	sameJSONAs(t, w, "a bad note", bad)
+	for range 2 {
+		sameJSONAs(t, w, "the true audit after a bad note", orig)
+	}
+
+	// A catalog with more rules than the cache holds.
+	if !testing.Short() {
+		big := &coveragev1.AuditResponse{RulesetId: "big"}
+		for i := range maxRuleWireEntries + 50 {
+			big.Results = append(big.Results, &coveragev1.RuleResult{
+				RuleId: fmt.Sprintf("R-%d", i), Title: "t", RulesetId: "big", Notes: []string{"n", fmt.Sprint(i)},
+				Status: coveragev1.Status_STATUS_COMPLIANT, Citation: &coveragev1.Citation{Document: "d"},
+			})
+		}
+		w, _ := gatewayJSON()
+		for range 2 {
+			sameJSONAs(t, w, "more rules than the cache holds", big)
+		}
+		if n := w.fast.rules.size(); n != maxRuleWireEntries {
+			t.Errorf("%d rules cached, want the bound, %d", n, maxRuleWireEntries)
+		}
+	}
+}
+
+// TestProtoJSONRuleCacheConcurrent: one writer, shared by goroutines that
+// write every audit of the samples at once (the race detector watches the
+// cache), writes each as protojson does.
+func TestProtoJSONRuleCacheConcurrent(t *testing.T) {
+	audits := serviceAnswers(t).audits
+	want := make([][]byte, len(audits))
+	for i, a := range audits {
+		var err error
+		if want[i], err = (protojson.MarshalOptions{EmitUnpopulated: true}).Marshal(a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, _ := gatewayJSON()
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for g := range 4 {
+		wg.Go(func() {
+			for k := range 3 * len(audits) {
+				i := (k*7 + g*13) % len(audits)
+				got, err := w.Marshal(audits[i])
+				if err == nil && !bytes.Equal(got, want[i]) {
+					err = fmt.Errorf("audit %d of %s differs from protojson's", i, audits[i].GetSettlementId())
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
 

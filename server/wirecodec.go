@@ -372,6 +372,10 @@ type ruleWire struct {
 	// of the part that ends after the first k notes.
 	encoded []byte
 	notesAt []int
+	// json is the same fields in JSON, made when the gateway's JSON writer
+	// first writes the rule (ruleJSONFor).
+	jsonOnce sync.Once
+	json     *ruleJSON
 }
 
 // size is the number of rules cached.
@@ -441,11 +445,7 @@ func newRuleWire(r *coveragev1.RuleResult) *ruleWire {
 			OriginalText: c.OriginalText, EnglishText: c.EnglishText,
 		}
 	}
-	static := &coveragev1.RuleResult{
-		RuleId: e.ruleID, Title: e.title, Topic: e.topic, RulesetId: e.rulesetID, RulesetVersion: e.version,
-		Unit: e.unit, Comparison: e.comparison, Citation: e.citation,
-	}
-	enc, err := proto.Marshal(static)
+	enc, err := proto.Marshal(e.static())
 	if err != nil {
 		return nil // not valid UTF-8: encoded field by field, which reports it
 	}
@@ -464,6 +464,14 @@ func newRuleWire(r *coveragev1.RuleResult) *ruleWire {
 }
 
 const resultNotesField protowire.Number = 19 // RuleResult.notes
+
+// static is a result with e's fields, and no notes.
+func (e *ruleWire) static() *coveragev1.RuleResult {
+	return &coveragev1.RuleResult{
+		RuleId: e.ruleID, Title: e.title, Topic: e.topic, RulesetId: e.rulesetID, RulesetVersion: e.version,
+		Unit: e.unit, Comparison: e.comparison, Citation: e.citation,
+	}
+}
 
 // matches says whether r's rule-determined fields are e's, and how many of
 // r's notes are e's first notes (-1: not e's fields, or no e).

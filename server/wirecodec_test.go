@@ -442,21 +442,23 @@ func unknownField(num protowire.Number, s string) protoreflect.RawFields {
 	return protowire.AppendString(b, s)
 }
 
-// TestResponseCodecMismatch: a result whose rule-determined fields differ
-// from the cached ones in any way is written as it is, not as the cache has
-// it; strings that protobuf refuses are refused.
-func TestResponseCodecMismatch(t *testing.T) {
-	orig, at := auditWithNotes(t)
+// ruleMutation changes a result's fields; wantErr tells whether protobuf
+// then refuses the result.
+type ruleMutation struct {
+	name    string
+	mutate  func(r *coveragev1.RuleResult)
+	wantErr bool
+}
+
+// ruleMutations are the ways a result of orig's at-th rule can differ from
+// the one a cache was filled from: in every field the rule determines, in
+// its notes, with invalid UTF-8 anywhere.
+func ruleMutations(orig *coveragev1.AuditResponse, at int) []ruleMutation {
 	other := (at + 1) % len(orig.Results)
 	for other != at && orig.Results[other].GetRuleId() == orig.Results[at].GetRuleId() {
 		other = (other + 1) % len(orig.Results)
 	}
-	notes := orig.Results[at].Notes
-	cases := []struct {
-		name    string
-		mutate  func(r *coveragev1.RuleResult)
-		wantErr bool
-	}{
+	return []ruleMutation{
 		{"title", func(r *coveragev1.RuleResult) { r.Title += " (revised)" }, false},
 		{"empty title", func(r *coveragev1.RuleResult) { r.Title = "" }, false},
 		{"topic", func(r *coveragev1.RuleResult) { r.Topic++ }, false},
@@ -505,6 +507,15 @@ func TestResponseCodecMismatch(t *testing.T) {
 		{"invalid UTF-8 in a missing field", func(r *coveragev1.RuleResult) { r.MissingFields = append(r.MissingFields, "bad \xff") }, true},
 		{"invalid UTF-8 in an action", func(r *coveragev1.RuleResult) { r.Actions = append(r.Actions, &coveragev1.Action{Text: "bad \xff"}) }, true},
 	}
+}
+
+// TestResponseCodecMismatch: a result whose rule-determined fields differ
+// from the cached ones in any way is written as it is, not as the cache has
+// it; strings that protobuf refuses are refused.
+func TestResponseCodecMismatch(t *testing.T) {
+	orig, at := auditWithNotes(t)
+	notes := orig.Results[at].Notes
+	cases := ruleMutations(orig, at)
 	warm := &responseCodec{}
 	mustRoundTrip(t, warm, "the audit", orig)
 	for _, tc := range cases {
