@@ -116,6 +116,11 @@ type second struct {
 	T      int   `json:"t"`
 	OK     int64 `json:"ok"`
 	Errors int64 `json:"errors"`
+	// MaxMS is the longest latency of the calls that succeeded in the
+	// second, and Over20MS how many took 20 ms or more: where in a run its
+	// tail was made.
+	MaxMS    float64 `json:"max_ms"`
+	Over20MS int64   `json:"over_20ms"`
 }
 
 type run struct {
@@ -136,6 +141,8 @@ type run struct {
 	mu           sync.Mutex
 	errs         map[string]int64
 	tlOK, tlErr  []atomic.Int64
+	tlMaxUS      []atomic.Int64
+	tlSlow       []atomic.Int64
 }
 
 func main() {
@@ -224,6 +231,7 @@ func realMain(c config) error {
 	}
 	seconds := int(c.duration.Seconds()) + int(c.timeout.Seconds()) + 2
 	r.tlOK, r.tlErr = make([]atomic.Int64, seconds), make([]atomic.Int64, seconds)
+	r.tlMaxUS, r.tlSlow = make([]atomic.Int64, seconds), make([]atomic.Int64, seconds)
 
 	if c.cpuProfile != "" {
 		f, err := os.Create(c.cpuProfile)
@@ -273,7 +281,10 @@ func realMain(c config) error {
 	}
 	last := int(rep.ElapsedS)
 	for i := 0; i <= last && i < len(r.tlOK); i++ {
-		rep.Timeline = append(rep.Timeline, second{T: i, OK: r.tlOK[i].Load(), Errors: r.tlErr[i].Load()})
+		rep.Timeline = append(rep.Timeline, second{
+			T: i, OK: r.tlOK[i].Load(), Errors: r.tlErr[i].Load(),
+			MaxMS: float64(r.tlMaxUS[i].Load()) / 1000, Over20MS: r.tlSlow[i].Load(),
+		})
 	}
 	writeText(os.Stdout, rep)
 	if c.jsonOut != "" {
@@ -367,9 +378,20 @@ func (r *run) record(due, sent time.Time, record bool, err error) {
 		r.tlErr[sec].Add(1)
 	} else {
 		r.ok.Add(1)
-		r.lat.add(done.Sub(due))
+		lat := done.Sub(due)
+		r.lat.add(lat)
 		r.svc.add(done.Sub(sent))
 		r.tlOK[sec].Add(1)
+		if lat >= 20*time.Millisecond {
+			r.tlSlow[sec].Add(1)
+		}
+		us := int64(lat / time.Microsecond)
+		for {
+			m := r.tlMaxUS[sec].Load()
+			if us <= m || r.tlMaxUS[sec].CompareAndSwap(m, us) {
+				break
+			}
+		}
 	}
 	d := int64(done.Sub(r.measureStart))
 	for {

@@ -40,6 +40,12 @@ type row struct {
 	WallS float64 `json:"wall_s"`
 	Raw   string  `json:"raw"`
 	Note  string  `json:"note,omitempty"`
+	// From grpcload's timeline: how many calls took 20 ms or more, and in
+	// how many of the window's seconds (of TimelineSeconds) they ended, so
+	// that a tail made by a few bursts can be told from a slow run.
+	SlowCalls       int64 `json:"calls_over_20ms"`
+	SlowSeconds     int   `json:"seconds_with_calls_over_20ms"`
+	TimelineSeconds int   `json:"timeline_seconds"`
 }
 
 // ghzReport is the part of ghz's JSON report that is read here (durations
@@ -86,6 +92,9 @@ type grpcloadReport struct {
 		P99 float64 `json:"p99"`
 		Max float64 `json:"max"`
 	} `json:"latency_ms"`
+	Timeline []struct {
+		Over20MS int64 `json:"over_20ms"`
+	} `json:"timeline"`
 }
 
 // trimGhzCmd copies a ghz JSON report without its per-request details
@@ -167,6 +176,13 @@ func recordCmd(args []string) error {
 		}
 		r.Requests, r.Seconds, r.Throughput, r.Errors = g.Sent, g.ElapsedS, g.Throughput, g.Errors
 		r.P50, r.P95, r.P99, r.Max = g.Latency.P50, g.Latency.P95, g.Latency.P99, g.Latency.Max
+		r.TimelineSeconds = len(g.Timeline)
+		for _, sec := range g.Timeline {
+			if sec.Over20MS > 0 {
+				r.SlowCalls += sec.Over20MS
+				r.SlowSeconds++
+			}
+		}
 		for k, n := range g.ErrorKind {
 			if r.ErrorKinds == nil {
 				r.ErrorKinds = map[string]int{}
@@ -392,7 +408,11 @@ func tableCmd(args []string) error {
 		if met {
 			metRuns++
 		}
-		runs = append(runs, fmt.Sprintf("%s/s achieved, p99 %s ms, %d errors", commas(r.Throughput), num(r.P99), r.Errors))
+		run := fmt.Sprintf("%s/s achieved, p99 %s ms, %d errors", commas(r.Throughput), num(r.P99), r.Errors)
+		if r.TimelineSeconds > 0 {
+			run += fmt.Sprintf(" (%s calls of 20 ms or more, in %d of %d s)", commas(float64(r.SlowCalls)), r.SlowSeconds, r.TimelineSeconds)
+		}
+		runs = append(runs, run)
 	}
 	if len(runs) > 0 {
 		v := verdict(metRuns == len(runs))
