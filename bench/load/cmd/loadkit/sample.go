@@ -21,8 +21,12 @@ import (
 // sampleCmd samples the server every -every until it exits, the sampler is
 // signalled, or -duration passes, and writes one CSV row per sample:
 //
-//	elapsed_s, rss_kib, threads, goroutines, goroutines_source, heap_inuse_bytes
+//	elapsed_s, rss_kib, threads, goroutines, goroutines_source, heap_inuse_bytes,
+//	heap_idle_bytes, heap_released_bytes, next_gc_bytes, stack_inuse_bytes
 //
+// The last five come from the server's metrics too (go_memstats_*): with
+// them, resident memory that the runtime keeps for its heap goal (idle, not
+// yet released) can be told from memory in use.
 // RSS and threads come from /proc/PID/status (VmRSS, Threads). Goroutines
 // come from the server's GET /metrics (go_goroutines) when it answers;
 // otherwise from the runtime's scheduler trace (GODEBUG=schedtrace=…,
@@ -52,7 +56,8 @@ func sampleCmd(args []string) error {
 	}
 	defer f.Close()
 	w := csv.NewWriter(f)
-	w.Write([]string{"elapsed_s", "rss_kib", "threads", "goroutines", "goroutines_source", "heap_inuse_bytes"})
+	memstats := []string{"heap_inuse_bytes", "heap_idle_bytes", "heap_released_bytes", "next_gc_bytes", "stack_inuse_bytes"}
+	w.Write(append([]string{"elapsed_s", "rss_kib", "threads", "goroutines", "goroutines_source"}, memstats...))
 	w.Flush()
 	client := &http.Client{Timeout: 2 * time.Second}
 	start := time.Now()
@@ -63,14 +68,17 @@ func sampleCmd(args []string) error {
 		if err != nil {
 			return nil // the server has exited
 		}
-		g, src, heap := "", "", ""
+		g, src := "", ""
+		mem := make([]string, len(memstats))
 		if *metrics != "" {
 			if m, err := scrape(client, *metrics); err == nil {
 				if v, ok := m["go_goroutines"]; ok {
 					g, src = strconv.FormatFloat(v, 'f', -1, 64), "metrics"
 				}
-				if v, ok := m["go_memstats_heap_inuse_bytes"]; ok {
-					heap = strconv.FormatFloat(v, 'f', -1, 64)
+				for i, name := range memstats {
+					if v, ok := m["go_memstats_"+name]; ok {
+						mem[i] = strconv.FormatFloat(v, 'f', -1, 64)
+					}
 				}
 			}
 		}
@@ -79,7 +87,7 @@ func sampleCmd(args []string) error {
 				g, src = strconv.Itoa(n), "schedtrace"
 			}
 		}
-		w.Write([]string{fmt.Sprintf("%.0f", time.Since(start).Seconds()), st["VmRSS"], st["Threads"], g, src, heap})
+		w.Write(append([]string{fmt.Sprintf("%.0f", time.Since(start).Seconds()), st["VmRSS"], st["Threads"], g, src}, mem...))
 		w.Flush()
 		if err := w.Error(); err != nil {
 			return err
