@@ -209,7 +209,7 @@ func (w *jsonWriter) message(m protoreflect.Message, p *jsonPlan) bool {
 			w.out = append(w.out, rule.values[i]...)
 			ok = true
 		case rule != nil && i == rule.notesIndex:
-			ok = w.cachedNotes(m.Get(f.fd).List(), f, rule, notes)
+			ok = w.listAfter(m.Get(f.fd).List(), f, rule.notes[:rule.notesAt[notes]], notes)
 		case f.list:
 			ok = w.list(m.Get(f.fd).List(), f)
 		case f.isMap:
@@ -280,26 +280,16 @@ func newRuleJSON(j *protoJSON, e *ruleWire, p *jsonPlan, comma string) *ruleJSON
 	return rj
 }
 
-// cachedNotes writes l, a result's notes whose first k are the cached
-// ones.
-func (w *jsonWriter) cachedNotes(l protoreflect.List, f *jsonField, rule *ruleJSON, k int) bool {
-	w.out = append(w.out, '[')
-	w.out = append(w.out, rule.notes[:rule.notesAt[k]]...)
-	for i := k; i < l.Len(); i++ {
-		if i > 0 {
-			w.out = append(w.out, w.comma...)
-		}
-		if !w.singular(l.Get(i), f.value, f.kind) {
-			return false
-		}
-	}
-	w.out = append(w.out, ']')
-	return true
+func (w *jsonWriter) list(l protoreflect.List, f *jsonField) bool {
+	return w.listAfter(l, f, nil, 0)
 }
 
-func (w *jsonWriter) list(l protoreflect.List, f *jsonField) bool {
+// listAfter writes l, whose first k elements are written already, as
+// prefix (a result's notes that its rule's cached JSON holds).
+func (w *jsonWriter) listAfter(l protoreflect.List, f *jsonField, prefix []byte, k int) bool {
 	w.out = append(w.out, '[')
-	for i := range l.Len() {
+	w.out = append(w.out, prefix...)
+	for i := k; i < l.Len(); i++ {
 		if i > 0 {
 			w.out = append(w.out, w.comma...)
 		}

@@ -139,14 +139,7 @@ func TestProtoJSONRuleCache(t *testing.T) {
 
 	// The cache keeps copies: changing, in place, the strings and citation
 	// of the result it was filled from must not change what it writes.
-	for _, change := range []struct {
-		name string
-		f    func(r *coveragev1.RuleResult)
-	}{
-		{"notes", func(r *coveragev1.RuleResult) { r.Notes[0], r.Notes[1] = "changed in place", r.Notes[0] }},
-		{"last note", func(r *coveragev1.RuleResult) { r.Notes[len(r.Notes)-1] = "changed \"in\" place" }},
-		{"citation", func(r *coveragev1.RuleResult) { r.Citation.Document, r.Citation.SectionEn = "changed in place", "" }},
-	} {
+	for _, change := range inPlaceChanges() {
 		w, _ := gatewayJSON()
 		m := proto.Clone(orig).(*coveragev1.AuditResponse)
 		sameJSONAs(t, w, "before the change in place", m)

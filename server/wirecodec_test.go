@@ -509,6 +509,22 @@ func ruleMutations(orig *coveragev1.AuditResponse, at int) []ruleMutation {
 	}
 }
 
+// inPlaceChanges change, in place, the strings and citation of a result
+// with at least two notes.
+func inPlaceChanges() []struct {
+	name string
+	f    func(r *coveragev1.RuleResult)
+} {
+	return []struct {
+		name string
+		f    func(r *coveragev1.RuleResult)
+	}{
+		{"notes", func(r *coveragev1.RuleResult) { r.Notes[0], r.Notes[1] = "changed in place", r.Notes[0] }},
+		{"last note", func(r *coveragev1.RuleResult) { r.Notes[len(r.Notes)-1] = "changed \"in\" place" }},
+		{"citation", func(r *coveragev1.RuleResult) { r.Citation.Document, r.Citation.SectionEn = "changed in place", "" }},
+	}
+}
+
 // TestResponseCodecMismatch: a result whose rule-determined fields differ
 // from the cached ones in any way is written as it is, not as the cache has
 // it; strings that protobuf refuses are refused.
@@ -562,14 +578,7 @@ func TestResponseCodecMismatch(t *testing.T) {
 
 	// The cache keeps copies: changing, in place, the strings and citation
 	// of the result it was filled from must not change what it writes.
-	for _, change := range []struct {
-		name string
-		f    func(r *coveragev1.RuleResult)
-	}{
-		{"notes", func(r *coveragev1.RuleResult) { r.Notes[0], r.Notes[1] = "changed in place", r.Notes[0] }},
-		{"last note", func(r *coveragev1.RuleResult) { r.Notes[len(r.Notes)-1] = "changed in place" }},
-		{"citation", func(r *coveragev1.RuleResult) { r.Citation.Document, r.Citation.SectionEn = "changed in place", "" }},
-	} {
+	for _, change := range inPlaceChanges() {
 		c := &responseCodec{}
 		m := proto.Clone(orig).(*coveragev1.AuditResponse)
 		mustRoundTrip(t, c, "before the change in place", m)
