@@ -53,6 +53,7 @@ STD=${STD:-1}                             # 0: no cross-checks with grpcload -cl
 GHZ=${GHZ:-1}                             # 0: no ghz cross-checks
 VEGETA=${VEGETA:-1}                       # 0: no vegeta cross-check
 BASIC=${BASIC:-1}                         # 0: no runs with RESULT_VIEW_BASIC
+SERVER_ENV=${SERVER_ENV:-}                # VAR=VALUE ... for the server alone, e.g. SERVER_ENV=GOGC=200
 MID_CONCURRENCY=${MID_CONCURRENCY:-4}     # calls in flight for (b)
 MID_RATE=${MID_RATE:-}                    # grpcload open loop at this rate for (b) instead
 REST_WORKERS=${REST_WORKERS:-64}          # connections/calls in flight in the closed-loop REST runs
@@ -98,7 +99,7 @@ LK=$WORK/loadkit
 	echo "loadavg:   $(cat /proc/loadavg)"
 	echo "ghz:       $(awk '$1 == "github.com/bojand/ghz" && NF > 1 {print $2}' tools/go.mod)"
 	echo "vegeta:    $(awk '$1 == "github.com/tsenart/vegeta/v12" && NF > 1 {print $2}' tools/go.mod)"
-	echo "settings:  DURATION=$DURATION WARMUP=$WARMUP RAMP_RATES='$RAMP_RATES' RAMP_STEP=$RAMP_STEP TARGET_RATE=$TARGET_RATE TARGET_RUNS=$TARGET_RUNS CLIENT=$CLIENT STD=$STD GRPC_CONNECTIONS=$GRPC_CONNECTIONS MAX_CONCURRENCY=$MAX_CONCURRENCY MID_CONCURRENCY=$MID_CONCURRENCY REST_WORKERS=$REST_WORKERS REST_OPEN_WORKERS=$REST_OPEN_WORKERS STREAM_N=$STREAM_N STREAM_STREAMS=$STREAM_STREAMS GHZ=$GHZ VEGETA=$VEGETA BASIC=$BASIC SOAK=$SOAK SOAK_EVERY=$SOAK_EVERY"
+	echo "settings:  DURATION=$DURATION WARMUP=$WARMUP RAMP_RATES='$RAMP_RATES' RAMP_STEP=$RAMP_STEP TARGET_RATE=$TARGET_RATE TARGET_RUNS=$TARGET_RUNS CLIENT=$CLIENT STD=$STD SERVER_ENV='$SERVER_ENV' GRPC_CONNECTIONS=$GRPC_CONNECTIONS MAX_CONCURRENCY=$MAX_CONCURRENCY MID_CONCURRENCY=$MID_CONCURRENCY REST_WORKERS=$REST_WORKERS REST_OPEN_WORKERS=$REST_OPEN_WORKERS STREAM_N=$STREAM_N STREAM_STREAMS=$STREAM_STREAMS GHZ=$GHZ VEGETA=$VEGETA BASIC=$BASIC SOAK=$SOAK SOAK_EVERY=$SOAK_EVERY"
 	echo "settlement: $SETTLEMENT"
 } >"$WORK/env.txt"
 
@@ -110,7 +111,8 @@ start_server() {
 	read -r GRPC_PORT HTTP_PORT < <("$LK" ports)
 	GRPC_ADDR=127.0.0.1:$GRPC_PORT
 	HTTP_ADDR=127.0.0.1:$HTTP_PORT
-	env "$@" "$WORK/coverage-server" --grpc-addr "$GRPC_ADDR" --http-addr "$HTTP_ADDR" \
+	# shellcheck disable=SC2086 # SERVER_ENV is a list of words
+	env $SERVER_ENV "$@" "$WORK/coverage-server" --grpc-addr "$GRPC_ADDR" --http-addr "$HTTP_ADDR" \
 		--log-format json --log-level warn 2>"$logfile" &
 	SERVER_PID=$!
 	"$LK" wait -grpc "$GRPC_ADDR" -http "$HTTP_ADDR" -pid "$SERVER_PID" -timeout 60s
