@@ -65,6 +65,21 @@ func benchAuditBody(tb testing.TB) []byte {
 	return data
 }
 
+// benchAuditResponse is the service's answer to bench/load's audit request
+// (full view).
+func benchAuditResponse(tb testing.TB) *coveragev1.AuditResponse {
+	tb.Helper()
+	req := &coveragev1.AuditRequest{}
+	if err := protojson.Unmarshal(benchAuditBody(tb), req); err != nil {
+		tb.Fatal(err)
+	}
+	resp, err := NewService(testCatalog(tb)).Audit(context.Background(), req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return resp
+}
+
 func newBenchServer(tb testing.TB, level slog.Level) *benchServer {
 	tb.Helper()
 	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: level}))

@@ -636,14 +636,7 @@ func randomJSON(r *rand.Rand, depth int) any {
 // BenchmarkProtoJSONFullAudit compares the fast writer with protojson on the
 // response of bench/load's REST audit.
 func BenchmarkProtoJSONFullAudit(b *testing.B) {
-	req := &coveragev1.AuditRequest{}
-	if err := protojson.Unmarshal(benchAuditBody(b), req); err != nil {
-		b.Fatal(err)
-	}
-	resp, err := NewService(testCatalog(b)).Audit(context.Background(), req)
-	if err != nil {
-		b.Fatal(err)
-	}
+	resp := benchAuditResponse(b)
 	m, ref := gatewayJSON()
 	for _, bc := range []struct {
 		name    string

@@ -1084,14 +1084,7 @@ func TestResponseCodecThroughServer(t *testing.T) {
 //
 //	go test -run '^$' -bench ResponseCodec -benchmem ./server/
 func BenchmarkResponseCodecAudit(b *testing.B) {
-	req := &coveragev1.AuditRequest{}
-	if err := protojson.Unmarshal(benchAuditBody(b), req); err != nil {
-		b.Fatal(err)
-	}
-	resp, err := NewService(testCatalog(b)).Audit(context.Background(), req)
-	if err != nil {
-		b.Fatal(err)
-	}
+	resp := benchAuditResponse(b)
 	size := int64(proto.Size(resp))
 	b.Run("codec", func(b *testing.B) {
 		c := &responseCodec{}
