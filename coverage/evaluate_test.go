@@ -1,8 +1,10 @@
 package coverage
 
 import (
+	"context"
 	"errors"
 	"math"
+	"reflect"
 	"slices"
 	"sort"
 	"strconv"
@@ -1700,5 +1702,56 @@ func TestVehicleClassHoldsLength(t *testing.T) {
 				t.Errorf("holdsLength = %v, want %v", got, c.want)
 			}
 		})
+	}
+}
+
+// TestEvaluateInto evaluates every rule case, a topic at a time and whole,
+// into one audit, and holds each answer to a fresh Evaluate's. The results
+// copied out of each audit must survive the next evaluations untouched: the
+// array is reused, the notes, actions and missing fields it points to are not.
+func TestEvaluateInto(t *testing.T) {
+	rs := jilin(t)
+	ctx := context.Background()
+	var a Audit
+	type kept struct {
+		name    string
+		results []Result
+		want    *Audit
+	}
+	var keep []kept
+	for _, c := range ruleCases() {
+		for _, topics := range [][]Topic{nil, {rs.Rule(c.rule).Topic}} {
+			want, wantErr := rs.Evaluate(c.s, topics...)
+			reusable := cap(a.Results) >= len(rs.Rules) && len(topics) == 0
+			var first *Result
+			if reusable {
+				first = &a.Results[:1][0]
+			}
+			err := rs.EvaluateInto(ctx, &a, c.s, topics...)
+			if (err == nil) != (wantErr == nil) || (err != nil && err.Error() != wantErr.Error()) {
+				t.Fatalf("%s %v: EvaluateInto error %v, Evaluate's %v", c.name, topics, err, wantErr)
+			}
+			if err != nil {
+				if !reflect.DeepEqual(a, Audit{}) {
+					t.Errorf("%s %v: audit not emptied on error: %+v", c.name, topics, a)
+				}
+				continue
+			}
+			if !reflect.DeepEqual(&a, want) {
+				t.Fatalf("%s %v: EvaluateInto differs from Evaluate:\n got %+v\nwant %+v", c.name, topics, a, *want)
+			}
+			if reusable && &a.Results[0] != first {
+				t.Errorf("%s: the results' array was not reused", c.name)
+			}
+			keep = append(keep, kept{c.name, slices.Clone(a.Results), want})
+		}
+	}
+	for _, k := range keep {
+		if !reflect.DeepEqual(k.results, k.want.Results) {
+			t.Errorf("%s: results copied out of the audit changed after later evaluations", k.name)
+		}
+	}
+	if err := rs.EvaluateInto(ctx, &a, nil); err == nil || !reflect.DeepEqual(a, Audit{}) {
+		t.Errorf("nil settlement: error %v, audit %+v; want an error and an empty audit", err, a)
 	}
 }

@@ -52,6 +52,35 @@ func ExampleMeasureStopCoverage() {
 	// 0.8482 of 10.7165 km² covered; 4 stops, 1 duplicate merged
 }
 
+// A job that audits a province's towns one after another can reuse one
+// audit: each evaluation replaces the last and reuses its array of results.
+// A batch summary copies what it needs, so it may be fed from the same audit.
+func ExampleRuleset_EvaluateInto() {
+	catalog, err := coverage.DefaultCatalog()
+	if err != nil {
+		panic(err)
+	}
+	rs, err := catalog.Ruleset("jilin-2014")
+	if err != nil {
+		panic(err)
+	}
+	sum := coverage.NewBatchSummary(rs, 0)
+	var audit coverage.Audit
+	for _, beds := range []int64{300, 500} {
+		town := &coverage.Settlement{ID: "t", Kind: coverage.KindTown,
+			ElderlyPopulation: coverage.Int64(12_000), ElderlyCareBeds: coverage.Int64(beds)}
+		if err := rs.EvaluateInto(context.Background(), &audit, town); err != nil {
+			panic(err)
+		}
+		sum.Add(&audit)
+	}
+	for _, t := range sum.Actions() {
+		fmt.Println(t.Kind, t.Quantity, t.Unit, t.Settlements)
+	}
+	// Output:
+	// ADD_ELDERLY_CARE_BEDS 132 beds 1
+}
+
 // The actions that close a batch's shortfalls, per settlement and totalled
 // by kind for the province.
 func ExampleBatchSummary_Actions() {

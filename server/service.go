@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/civic-standards/coverage/coverage"
@@ -78,32 +79,59 @@ func (s *Service) evaluate(ctx context.Context, req settlementRequest, topics ..
 
 // audit checks a settlement against the limits, converts it and evaluates it.
 func (s *Service) audit(ctx context.Context, rs *coverage.Ruleset, p *coveragev1.Settlement, topics ...coverage.Topic) (*coverage.Audit, error) {
+	a := new(coverage.Audit)
+	if err := s.auditInto(ctx, a, rs, p, topics...); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// auditInto is audit writing into a (coverage.Ruleset.EvaluateInto).
+func (s *Service) auditInto(ctx context.Context, a *coverage.Audit, rs *coverage.Ruleset, p *coveragev1.Settlement, topics ...coverage.Topic) error {
 	if p != nil {
 		if err := checkGeometrySize(p, s.maxStops, s.maxVertices); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	settlement, err := settlementFromProto(p)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	start := time.Now()
-	a, err := rs.EvaluateContext(ctx, settlement, topics...)
+	err = rs.EvaluateInto(ctx, a, settlement, topics...)
 	if err == nil && a.StopCoverage != nil && s.observeCoverage != nil {
 		s.observeCoverage(a.StopCoverage.StopsGiven, a.StopCoverage.AreaVertices, time.Since(start))
 	}
-	return a, err
+	return err
 }
 
 // Audit evaluates every rule.
 func (s *Service) Audit(ctx context.Context, req *coveragev1.AuditRequest) (*coveragev1.AuditResponse, error) {
-	a, err := s.evaluate(ctx, req)
+	a := audits.Get().(*coverage.Audit)
+	defer releaseAudit(a)
+	rs, err := s.catalog.Select(req.GetRulesetId())
 	if err != nil {
-		return nil, err
+		return nil, toStatus(err)
+	}
+	if err := s.auditInto(ctx, a, rs, req.GetSettlement()); err != nil {
+		return nil, toStatus(err)
 	}
 	out := auditToProto(a)
 	applyView(req.GetView(), out)
 	return out, nil
+}
+
+// audits holds domain audits whose arrays of results the next unary audits
+// reuse: the response is made of copies, so the domain audit is done with
+// once it is converted.
+var audits = sync.Pool{New: func() any { return new(coverage.Audit) }}
+
+func releaseAudit(a *coverage.Audit) {
+	// The results' strings and slices would otherwise stay reachable from
+	// the pool until the array is next used.
+	clear(a.Results[:cap(a.Results)])
+	*a = coverage.Audit{Results: a.Results[:0]}
+	audits.Put(a)
 }
 
 func auditToProto(a *coverage.Audit) *coveragev1.AuditResponse {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -1251,4 +1252,74 @@ func TestResponsesDoNotAliasCatalog(t *testing.T) {
 	if got := transitTier(); got != "MEDIUM" {
 		t.Errorf("after a ListRulesets response was changed, an urban population of 600,000 falls in tier %q, want MEDIUM", got)
 	}
+}
+
+// TestAuditConcurrentReuse sends audits of different settlements and views
+// from several goroutines at once, so that each call's domain audit is one a
+// different settlement's call used before (Service.Audit reuses their
+// arrays). Every answer must be the one the settlement gets on its own, from
+// the domain's Evaluate converted directly; under -race a result shared
+// between calls also fails.
+func TestAuditConcurrentReuse(t *testing.T) {
+	catalog := testCatalog(t)
+	svc := NewService(catalog)
+	rs, err := catalog.Ruleset("jilin-2014")
+	if err != nil {
+		t.Fatal(err)
+	}
+	town := &coveragev1.Settlement{
+		Id: "t", Name: "Town", Kind: coveragev1.SettlementKind_SETTLEMENT_KIND_TOWN,
+		UrbanPopulation: proto.Int64(40_000), ResidentPopulation: proto.Int64(45_000), ElderlyPopulation: proto.Int64(9_000),
+		ElderlyCareBeds: proto.Int64(100),
+	}
+	requests := []*coveragev1.AuditRequest{
+		{Settlement: fullCity(t)},
+		{Settlement: town},
+		{Settlement: town, View: coveragev1.ResultView_RESULT_VIEW_BASIC},
+		{Settlement: &coveragev1.Settlement{Id: "x"}},
+		{Settlement: &coveragev1.Settlement{Id: "bad", ElderlyPopulation: proto.Int64(-1)}},
+	}
+	want := make([]*coveragev1.AuditResponse, len(requests))
+	for i, req := range requests {
+		s, err := settlementFromProto(req.GetSettlement())
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := rs.Evaluate(s)
+		if err != nil {
+			continue // the call must fail too
+		}
+		want[i] = auditToProto(a)
+		applyView(req.GetView(), want[i])
+	}
+	if want[len(want)-1] != nil {
+		t.Fatal("the invalid settlement was accepted")
+	}
+	ctx := rpcContext(t)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range 150 {
+				i := (g + n) % len(requests)
+				got, err := svc.Audit(ctx, requests[i])
+				if want[i] == nil {
+					if status.Code(err) != codes.InvalidArgument {
+						t.Errorf("request %d: error %v, want InvalidArgument", i, err)
+					}
+					continue
+				}
+				if err != nil {
+					t.Errorf("request %d: %v", i, err)
+					return
+				}
+				if !proto.Equal(got, want[i]) {
+					t.Errorf("request %d: the answer differs from the settlement's own audit", i)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
