@@ -57,18 +57,17 @@ func hashToken(r io.Reader, w io.Writer) error {
 
 // defaultGOGC is the garbage collector's target (the heap may grow to this
 // percentage above the live heap before a collection) when neither --gogc
-// nor $GOGC sets one. An audit allocates about 35 KB and the live heap is
-// 3-4 MB, so at Go's default of 100 the server would collect about a
-// hundred times a second at 10,000 audits/s (ten at 800, by
-// GODEBUG=gctrace=1); each collection also shrank the stacks
+// nor $GOGC sets one. An audit allocates about 27 KB and the live heap is
+// 3-4 MB, so at Go's default of 100 the server would collect about seventy
+// times a second at 10,000 audits/s; each collection also shrank the stacks
 // of the idle stream workers, which the next calls grew again, and its
-// pauses and assists were the calls' worst latencies. At 800, against 200,
-// the server used about a tenth less CPU per call and its p99 at 10,000
-// audits/s fell from 13-74 ms to 6-34 ms, for more resident memory under
-// load: 84-204 MiB in a soak at 9,900 audits/s, against 37 MiB at 200 and
-// half that rate (docs/benchmarks.md, Load). --memory-limit bounds what
-// a large request can make the heap grow to.
-const defaultGOGC = 800
+// pauses and assists were the calls' worst latencies. At 400 the server
+// uses as little CPU per call as at 800 (111 against 111 µs at 10,000
+// audits/s, alternating) and 5-7% less than at 200, and its resident memory
+// stays steady under load: 52-85 MiB in a 10-minute soak at 9,900 audits/s,
+// where at 800 it swung between 77 and 216 MiB (docs/benchmarks.md, Load).
+// --memory-limit bounds what a large request can make the heap grow to.
+const defaultGOGC = 400
 
 // memoryLimitDefault is $GOMEMLIMIT when it is set ("off" is none), and
 // 1 GiB otherwise: the heap size past which the collector runs more often,
