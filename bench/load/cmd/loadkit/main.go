@@ -15,6 +15,7 @@
 //	loadkit probe-metrics URL           # does the server serve go_goroutines?
 //	loadkit record ...                  # one normalised result row from a ghz/vegeta/stream report
 //	loadkit table -rows FILE            # the Markdown summary of the rows
+//	loadkit stalls [-duration 1m] [-out FILE] # how late a real-time thread wakes, second by second
 //
 // None of it is part of the service.
 package main
@@ -41,6 +42,7 @@ func main() {
 		"probe-metrics": probeCmd,
 		"record":        recordCmd,
 		"table":         tableCmd,
+		"stalls":        stallsCmd,
 	}
 	cmd, ok := cmds[os.Args[1]]
 	if !ok {
@@ -61,6 +63,6 @@ type exitError int
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
 func printUsage() {
-	fmt.Fprintln(os.Stderr, "usage: loadkit payloads|ports|wait|cpu|quiet|exec|trim-ghz|stream|sample|probe-metrics|record|table [flags]")
+	fmt.Fprintln(os.Stderr, "usage: loadkit payloads|ports|wait|cpu|quiet|exec|trim-ghz|stream|sample|probe-metrics|record|table|stalls [flags]")
 	os.Exit(2)
 }
