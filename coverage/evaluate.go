@@ -33,9 +33,10 @@ func (rs *Ruleset) EvaluateContext(ctx context.Context, s *Settlement, topics ..
 // EvaluateInto is EvaluateContext writing the audit into a, whose earlier
 // contents it replaces. The array of a's results is reused when it is large
 // enough: a caller that audits settlements one after another, and is done
-// with each audit before the next, allocates it once. The results are a
-// third of the bytes a town's audit allocates, and a server answering
-// thousands of audits a second collects garbage in proportion. Everything
+// with each audit before the next, allocates it once. The results, a score
+// of 400-odd bytes each, are an audit's largest allocation, and a server
+// answering thousands of audits a second collects garbage in proportion to
+// what it allocates. Everything
 // else in the audit is new, so a result copied out of a keeps its notes,
 // actions and missing fields. On error, a is left empty.
 func (rs *Ruleset) EvaluateInto(ctx context.Context, a *Audit, s *Settlement, topics ...Topic) error {

@@ -66,15 +66,23 @@ type settlementRequest interface {
 }
 
 func (s *Service) evaluate(ctx context.Context, req settlementRequest, topics ...coverage.Topic) (*coverage.Audit, error) {
-	rs, err := s.catalog.Select(req.GetRulesetId())
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	a, err := s.audit(ctx, rs, req.GetSettlement(), topics...)
-	if err != nil {
-		return nil, toStatus(err)
+	a := new(coverage.Audit)
+	if err := s.evaluateInto(ctx, a, req, topics...); err != nil {
+		return nil, err
 	}
 	return a, nil
+}
+
+// evaluateInto is evaluate writing into a (coverage.Ruleset.EvaluateInto).
+func (s *Service) evaluateInto(ctx context.Context, a *coverage.Audit, req settlementRequest, topics ...coverage.Topic) error {
+	rs, err := s.catalog.Select(req.GetRulesetId())
+	if err != nil {
+		return toStatus(err)
+	}
+	if err := s.auditInto(ctx, a, rs, req.GetSettlement(), topics...); err != nil {
+		return toStatus(err)
+	}
+	return nil
 }
 
 // audit checks a settlement against the limits, converts it and evaluates it.
@@ -109,12 +117,8 @@ func (s *Service) auditInto(ctx context.Context, a *coverage.Audit, rs *coverage
 func (s *Service) Audit(ctx context.Context, req *coveragev1.AuditRequest) (*coveragev1.AuditResponse, error) {
 	a := audits.Get().(*coverage.Audit)
 	defer releaseAudit(a)
-	rs, err := s.catalog.Select(req.GetRulesetId())
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	if err := s.auditInto(ctx, a, rs, req.GetSettlement()); err != nil {
-		return nil, toStatus(err)
+	if err := s.evaluateInto(ctx, a, req); err != nil {
+		return nil, err
 	}
 	out := auditToProto(a)
 	applyView(req.GetView(), out)
