@@ -132,8 +132,9 @@ var audits = sync.Pool{New: func() any { return new(coverage.Audit) }}
 
 func releaseAudit(a *coverage.Audit) {
 	// The results' strings and slices would otherwise stay reachable from
-	// the pool until the array is next used.
-	clear(a.Results[:cap(a.Results)])
+	// the pool until the array is next used. Beyond len the array was
+	// cleared by an earlier release or never written.
+	clear(a.Results)
 	*a = coverage.Audit{Results: a.Results[:0]}
 	audits.Put(a)
 }

@@ -51,6 +51,8 @@ type fuzzCase struct {
 // that the second disk's own arc, not integrated, does not cancel: 8e-9 of
 // A's area in the case in testdata (895f684527a8afa1). docs/coverage-method.md
 // names it; freeArcs counting only the disks that reach A would remove it.
+// Unlike roundingTangent (plan_test.go), a pair exactly 2r apart counts:
+// the motion's rounding can move it either way.
 func (c fuzzCase) tangentAtBoundary() bool {
 	near := func(x, want float64) bool { return math.Abs(x-want) <= 1e-9*want }
 	for i, p := range c.stops {
