@@ -720,13 +720,12 @@ func TestGapsDegenerate(t *testing.T) {
 		case 7: // a tolerance on the scale of the radius
 			stops = uniformStops(rng, 5+rng.IntN(30), Point{-2500, -2500}, Point{6000, 2500})
 			tolerance = radius * (0.3 + 3*rng.Float64())
-		case 8: // pairs of disks within 1e-12 of tangency
-			// (Closer still, within rounding of the stops' coordinates, a
-			// pair can lose its arcs in Cover itself; see freeArcs.)
+		case 8: // pairs of disks within 1e-12 of tangency, or rounding
+			// (Cover takes the closest pairs to touch; see freeArcs.)
 			for range 1 + rng.IntN(10) {
 				c := Point{rng.Float64()*4000 - 2000, rng.Float64()*4000 - 2000}
 				th := rng.Float64() * 7
-				d := 2 * radius * (1 - []float64{1e-12, 1e-9, 1e-6, -1e-12}[rng.IntN(4)])
+				d := 2 * radius * (1 - []float64{1e-16, 1e-14, 1e-12, 1e-9, 1e-6, -1e-12}[rng.IntN(6)])
 				stops = append(stops, c, Point{c.X + d*math.Cos(th), c.Y + d*math.Sin(th)})
 			}
 		case 9: // a spike and a sliver

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -376,6 +377,95 @@ func TestTranslationFarFromOriginNearTangent(t *testing.T) {
 	}
 	if fails > 0 {
 		t.Errorf("%d of 150 near-tangent cases change under translation by %v", fails, shift)
+	}
+}
+
+// TestTangentPairAtBoundary puts two stops 2r apart across the boundary of
+// a convex A, each r from a point P of it. In even cases P is on an edge:
+// the inner circle touches the edge at P from inside. In odd cases P is a
+// vertex, the stops on the bisector of its outer normals: the inner circle
+// passes through P and crosses both edges there. The outer disk touches A
+// at P from outside and covers nothing, and the two circles touch each
+// other at P too, so whether the outer disk reaches A, and which sliver of
+// the inner circle it covers, are decided by rounding. The covered area
+// must be that of the inner stop alone, and must not change when
+// everything is moved 100 km. FuzzCoverInvariants found both cases (in its
+// corpus): the outer disk's sliver was taken out of the inner arc and moved
+// the area by up to 8e-9 of A's.
+func TestTangentPairAtBoundary(t *testing.T) {
+	rng := rand.New(rand.NewPCG(29, 11))
+	fails, worst := 0, 0.0
+	const cases = 200
+	for i := range cases {
+		// A convex polygon, so that the outer disk, beyond the edge's line,
+		// misses A everywhere: vertices at sorted random angles on a circle.
+		size := 1000 + 2000*rng.Float64()
+		angles := make([]float64, 3+rng.IntN(10))
+		for j := range angles {
+			angles[j] = twoPi * rng.Float64()
+		}
+		slices.Sort(angles)
+		ring := make(Ring, len(angles))
+		for j, th := range angles {
+			ring[j] = Point{size * math.Cos(th), size * math.Sin(th)}
+		}
+		reg, err := NewRegion([]Polygon{{ring}})
+		if err != nil {
+			continue // three angles close together: a sliver NewRegion refuses
+		}
+		radius := 50 + 300*rng.Float64()
+		k := rng.IntN(len(ring))
+		a, b := ring[k], ring[(k+1)%len(ring)]
+		// outward is the unit normal of a→b away from A (the ring turns
+		// counter-clockwise).
+		outward := func(a, b Point) Point {
+			l := math.Hypot(b.X-a.X, b.Y-a.Y)
+			return Point{(b.Y - a.Y) / l, -(b.X - a.X) / l}
+		}
+		var at, n Point
+		if i%2 == 0 {
+			f := 0.2 + 0.6*rng.Float64()
+			at = Point{a.X + f*(b.X-a.X), a.Y + f*(b.Y-a.Y)}
+			n = outward(a, b)
+		} else {
+			at = a
+			n1, n2 := outward(ring[(k+len(ring)-1)%len(ring)], a), outward(a, b)
+			l := math.Hypot(n1.X+n2.X, n1.Y+n2.Y)
+			n = Point{(n1.X + n2.X) / l, (n1.Y + n2.Y) / l}
+		}
+		in := Point{at.X - radius*n.X, at.Y - radius*n.Y}
+		out := Point{at.X + radius*n.X, at.Y + radius*n.Y}
+		shift := Point{1e5 + rng.Float64(), -1e5 - rng.Float64()}
+		move := func(q Point) Point { return Point{q.X + shift.X, q.Y + shift.Y} }
+		moved := make(Ring, len(ring))
+		for j, q := range ring {
+			moved[j] = move(q)
+		}
+		mreg := mustRegion(t, Polygon{moved})
+		alone := mustCover(t, reg, []Point{in}, radius).CoveredArea
+		tol := 1e-9 * reg.Area()
+		for _, c := range []struct {
+			name string
+			reg  *Region
+			stop []Point
+		}{
+			{"pair", reg, []Point{in, out}},
+			{"pair, outer first", reg, []Point{out, in}},
+			{"pair moved", mreg, []Point{move(in), move(out)}},
+		} {
+			got := mustCover(t, c.reg, c.stop, radius).CoveredArea
+			worst = max(worst, math.Abs(got-alone)/reg.Area())
+			if math.Abs(got-alone) > tol {
+				if fails++; fails <= 3 {
+					t.Errorf("case %d, %s: r = %v, stops %#v: CoveredArea %.10g, the inner stop alone %.10g (diff %.3g m², A %.6g m²)",
+						i, c.name, radius, c.stop, got, alone, got-alone, reg.Area())
+				}
+			}
+		}
+	}
+	t.Logf("largest difference %.3g of A's area", worst)
+	if fails > 0 {
+		t.Errorf("%d of %d comparisons off by more than 1e-9 of A's area", fails, 3*cases)
 	}
 }
 

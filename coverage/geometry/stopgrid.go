@@ -21,6 +21,10 @@ type stopGrid struct {
 	// within 2r, nearest first.
 	offsets [][2]int
 	far     int // distinct stops dropped because no disk of theirs can reach the region
+	// touch bounds 4r² − d², the square of two disks' common chord, under
+	// which they are taken to touch (see freeArcs): touchChord2·r·M, M the
+	// largest coordinate a kept stop can have, or r.
+	touch float64
 }
 
 const maxStopCells = 1 << 24
@@ -38,6 +42,7 @@ func newStopGrid(ctx context.Context, stops []Point, regionMin, regionMax Point,
 		g.size *= 1.5
 	}
 	g.origin = lo
+	g.touch = touchChord2 * radius * max(math.Abs(lo.X), math.Abs(lo.Y), math.Abs(hi.X), math.Abs(hi.Y), radius)
 	g.nx = int((hi.X-lo.X)/g.size) + 1
 	g.ny = int((hi.Y-lo.Y)/g.size) + 1
 
