@@ -359,6 +359,13 @@ func (w *arcWork) freeArcs(sg *stopGrid, i int, radius float64) []interval {
 // chord from a circle does not cross it (crossingDiscriminant).
 const touchChord2 = 1e-12
 
+// touchBound is the bound on 4r² − d² under which two disks whose centres
+// lie within lo–hi are taken to touch: touchChord2·r·M, M the largest
+// coordinate there, or r.
+func touchBound(lo, hi Point, radius float64) float64 {
+	return touchChord2 * radius * max(math.Abs(lo.X), math.Abs(lo.Y), math.Abs(hi.X), math.Abs(hi.Y), radius)
+}
+
 // pseudoAngle is a monotone stand-in for the angle of (x, y) in [0, 4): 0 at
 // +x, 1 at +y, 2 at −x, 3 at −y (the "diamond angle").
 func pseudoAngle(x, y float64) float64 {

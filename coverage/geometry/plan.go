@@ -312,6 +312,10 @@ type planner struct {
 
 	w     gainWork
 	ticks int
+	// touch is Cover's bound for two disks that touch (stopGrid.touch),
+	// the same for the same region and radius, so that gains and Cover
+	// decide every pair alike.
+	touch float64
 }
 
 func newPlanner(ctx context.Context, r *Region, radius float64) *planner {
@@ -319,6 +323,7 @@ func newPlanner(ctx context.Context, r *Region, radius float64) *planner {
 	// Every point kept lies within r of the region's bounding box.
 	lo := Point{r.min.X - radius, r.min.Y - radius}
 	hi := Point{r.max.X + radius, r.max.Y + radius}
+	p.touch = touchBound(lo, hi, radius)
 	p.origin = lo
 	p.size = radius
 	for ((hi.X-lo.X)/p.size+1)*((hi.Y-lo.Y)/p.size+1) > maxPlanCells {
@@ -578,7 +583,7 @@ type gainWork struct {
 	nb     []Point   // stops within 2r of the candidate
 	nbIdx  []int32   // their indices in stops
 	phi    []float64 // direction from the candidate to each
-	alpha  []float64 // half the angle each disk's circle and the candidate's cut off each other
+	alpha  []float64 // half the angle each disk's circle and the candidate's cut off each other, or −1 where they touch (see freeArcs)
 	edges  []int32   // the region's edges within (about) r of the candidate
 	stamp  []int32
 	gen    int32
@@ -608,7 +613,8 @@ type gainWork struct {
 //
 // Everything is integrated relative to c, where coordinates are small, and
 // the crossings with A's edges are found by the same code and numbers as
-// Cover's, so the two agree on every near-tangent decision.
+// Cover's, and a pair of disks is taken to touch under the same bound, so
+// the two agree on every near-tangent decision.
 func (p *planner) gain(c Point, own *arcSlot) float64 {
 	w := &p.w
 	radius, r2 := p.radius, p.r2
@@ -626,10 +632,16 @@ func (p *planner) gain(c Point, own *arcSlot) float64 {
 					return 0 // the same disk
 				}
 				if d2 < d2max {
+					// A disk that touches c's covers edges with it, but no
+					// arc of it, as in Cover.
+					alpha := -1.0
+					if d2max-d2 > p.touch {
+						alpha = math.Acos(min(1, math.Sqrt(d2)/(2*radius)))
+					}
 					w.nb = append(w.nb, s)
 					w.nbIdx = append(w.nbIdx, j)
 					w.phi = append(w.phi, math.Atan2(d.Y, d.X))
-					w.alpha = append(w.alpha, math.Acos(min(1, math.Sqrt(d2)/(2*radius))))
+					w.alpha = append(w.alpha, alpha)
 				}
 			}
 		}
@@ -650,13 +662,18 @@ func (p *planner) gain(c Point, own *arcSlot) float64 {
 	// c's circle, less the arcs the stops' disks cover.
 	w.cov = w.cov[:0]
 	for k := range w.nb {
-		w.cov = appendWrapped(w.cov, w.phi[k]-w.alpha[k], w.phi[k]+w.alpha[k])
+		if w.alpha[k] >= 0 {
+			w.cov = appendWrapped(w.cov, w.phi[k]-w.alpha[k], w.phi[k]+w.alpha[k])
+		}
 	}
 	w.free = complementArcs(w.free, w.cov)
 	sum := p.arcsInside(c, Point{}, w.free, allInside, own)
 
 	// Each stop's circle within D(c), less the arcs the other stops' disks cover.
 	for k, s := range w.nb {
+		if w.alpha[k] < 0 {
+			continue // c's disk covers no arc of s's circle
+		}
 		psi := w.phi[k] + math.Pi
 		w.arc = appendWrapped(w.arc[:0], psi-w.alpha[k], psi+w.alpha[k])
 		sortIntervals(w.arc)
@@ -667,7 +684,7 @@ func (p *planner) gain(c Point, own *arcSlot) float64 {
 			}
 			d := t.sub(s)
 			d2 := dot(d, d)
-			if d2 >= d2max {
+			if d2max-d2 <= p.touch {
 				continue
 			}
 			phi := math.Atan2(d.Y, d.X)

@@ -42,7 +42,7 @@ func newStopGrid(ctx context.Context, stops []Point, regionMin, regionMax Point,
 		g.size *= 1.5
 	}
 	g.origin = lo
-	g.touch = touchChord2 * radius * max(math.Abs(lo.X), math.Abs(lo.Y), math.Abs(hi.X), math.Abs(hi.Y), radius)
+	g.touch = touchBound(lo, hi, radius)
 	g.nx = int((hi.X-lo.X)/g.size) + 1
 	g.ny = int((hi.Y-lo.Y)/g.size) + 1
 
