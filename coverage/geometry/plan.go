@@ -703,13 +703,13 @@ func (p *planner) gain(c Point, own *arcSlot) float64 {
 		ed := &p.r.edges[e]
 		d := ed.b.sub(ed.a)
 		A := dot(d, d)
-		t1, t2, ok := p.chord(ed.a, d, A, c)
+		t1, t2, ok := p.chord(ed.a, ed.b, d, A, c)
 		if !ok {
 			continue
 		}
 		w.ts = w.ts[:0]
 		for _, s := range w.nb {
-			if u1, u2, ok := p.chord(ed.a, d, A, s); ok && u2 > t1 && u1 < t2 {
+			if u1, u2, ok := p.chord(ed.a, ed.b, d, A, s); ok && u2 > t1 && u1 < t2 {
 				w.ts = append(w.ts, interval{u1, u2})
 			}
 		}
@@ -880,9 +880,10 @@ func (p *planner) nextStamp() {
 }
 
 // chord is the parameter interval [t1, t2] ⊂ [0, 1] of the segment a + t·d
-// (A = d·d) inside the disk about s, with the roots and the tangency rule of
-// edgeContribution, so that the edge pieces join the arcs exactly.
-func (p *planner) chord(a, d Point, A float64, s Point) (t1, t2 float64, ok bool) {
+// from a to b (d = b − a, A = d·d) inside the disk about s, with the roots
+// and the tangency rule of edgeContribution, so that the edge pieces join
+// the arcs exactly.
+func (p *planner) chord(a, b, d Point, A float64, s Point) (t1, t2 float64, ok bool) {
 	f := a.sub(s)
 	B := 2 * dot(f, d)
 	C := dot(f, f) - p.r2
@@ -894,7 +895,7 @@ func (p *planner) chord(a, d Point, A float64, s Point) (t1, t2 float64, ok bool
 	if q == 0 {
 		return 0, 0, false
 	}
-	t1, t2 = snapRoot(q/A), snapRoot(C/q)
+	t1, t2 = snapRoot(q/A, C, a, b, s, p.radius), snapRoot(C/q, C, a, b, s, p.radius)
 	if t1 > t2 {
 		t1, t2 = t2, t1
 	}

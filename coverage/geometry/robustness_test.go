@@ -555,6 +555,53 @@ func TestCoverCircleThroughVertex(t *testing.T) {
 	}
 }
 
+// TestCoverCircleNearVertex crosses an edge of a 2 km square with a disk
+// whose chord ends a distance s from a corner: s = 0 (the circle through
+// the corner), then s from 1e-8 to 1e-4 m, where the root on the edge lies
+// within rootSlack (1e-9 of the edge) of the corner but the corner is off
+// the circle. The covered area is the circular segment above the edge,
+// r²·acos(h/r) − h·√(r² − h²) for a centre h below it. FuzzPlanGain found
+// the case: the root was moved onto the corner, the arc then ended at the
+// circle's point towards the corner and the edge piece at the corner, and
+// the open boundary cost 7.7e-4 m² of a 102 m² piece. Every corner and both
+// of its edges, by the square's symmetries.
+func TestCoverCircleNearVertex(t *testing.T) {
+	const side = 2000.0
+	sq := mustRegion(t, Polygon{rect(0, 0, side, side)})
+	rng := rand.New(rand.NewPCG(41, 43))
+	worst := 0.0
+	for _, gap := range []float64{0, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4} {
+		for range 5 {
+			radius := 5 + 300*rng.Float64()
+			h := radius * (0.05 + 0.9*rng.Float64())
+			w := math.Sqrt(radius*radius - h*h)
+			want := radius*radius*math.Acos(h/radius) - h*w
+			for sym := range 8 {
+				// The centre below the bottom edge, the chord's left end gap from
+				// (0, 0); then mirrored and transposed onto the other corners.
+				x, y := gap+w, -h
+				if sym&1 != 0 {
+					x = side - x
+				}
+				if sym&2 != 0 {
+					y = side - y
+				}
+				if sym&4 != 0 {
+					x, y = y, x
+				}
+				got := mustCover(t, sq, []Point{{x, y}}, radius).CoveredArea
+				e := math.Abs(got-want) / want
+				worst = max(worst, e)
+				if e > 1e-9 {
+					t.Errorf("r = %v, centre %v below an edge by %v, chord %g m from a corner: CoveredArea %.12g, want %.12g (relative error %.3g)",
+						radius, Point{x, y}, h, gap, got, want, e)
+				}
+			}
+		}
+	}
+	t.Logf("largest relative error %.3g", worst)
+}
+
 // TestCoverCircleTangentAtVertex places a stop at distance r from a vertex
 // along the normal of one of its edges, so that its circle touches that edge
 // at the vertex and crosses the other edge there (found by
