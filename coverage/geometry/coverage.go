@@ -281,15 +281,15 @@ func arcIntegral(c Point, radius, lo, hi float64) float64 {
 // Two disks whose common chord is shorter than crossingDiscriminant's bound
 // for a circle and an edge (with M the largest coordinate a kept stop can
 // have, the same for every pair, so that both disks decide alike) are taken
-// to touch, not to overlap. The ends of
-// the sliver each would cover of the other are ill-conditioned there (an
-// error of about √(rounding/r) in the angle), while an edge meeting a circle
-// along such a chord is already taken not to cross it: counting the sliver
-// but not the crossing left a piece of the boundary of the covered part
-// unclosed where the two circles touched at a point of A's boundary, and
-// the covered area moved by up to 1.4e-7 of A's area when the coordinates
-// were shifted (TestTangentPairAtBoundary). The lens left out is under
-// 1e-10 m² at 100 km from the origin.
+// to touch, not to overlap. The ends of the sliver each would cover of the
+// other are ill-conditioned there (an error of about √(rounding/r) in the
+// angle), while an edge meeting a circle along such a chord is already
+// taken not to cross it: counting the sliver but not the crossing left a
+// piece of the boundary of the covered part unclosed where the two circles
+// touched at a point of A's boundary, and the covered area moved by up to
+// 1.4e-7 of A's area when the coordinates were shifted
+// (TestTangentPairAtBoundary). The lens left out is under 1e-10 m² at
+// 100 km from the origin.
 func (w *arcWork) freeArcs(sg *stopGrid, i int, radius float64) []interval {
 	c := sg.pts[i]
 	w.covered = w.covered[:0]
