@@ -36,9 +36,9 @@ func (rs *Ruleset) EvaluateContext(ctx context.Context, s *Settlement, topics ..
 // with each audit before the next, allocates it once. The results, a score
 // of 400-odd bytes each, are an audit's largest allocation, and a server
 // answering thousands of audits a second collects garbage in proportion to
-// what it allocates. Everything
-// else in the audit is new, so a result copied out of a keeps its notes,
-// actions and missing fields. On error, a is left empty.
+// what it allocates. Everything else in the audit is new, so a result
+// copied out of a keeps its notes, actions and missing fields. On error, a
+// is left empty.
 func (rs *Ruleset) EvaluateInto(ctx context.Context, a *Audit, s *Settlement, topics ...Topic) error {
 	results := a.Results[:0]
 	*a = Audit{}

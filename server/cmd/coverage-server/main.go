@@ -64,8 +64,9 @@ func hashToken(r io.Reader, w io.Writer) error {
 // pauses and assists were the calls' worst latencies. At 400 the server
 // uses as little CPU per call as at 800 (111 against 111 µs at 10,000
 // audits/s, alternating) and 5-7% less than at 200, and its resident memory
-// stays steady under load: 52-85 MiB in a 10-minute soak at 9,900 audits/s,
-// where at 800 it swung between 77 and 216 MiB (docs/benchmarks.md, Load).
+// stays steady under load: 52-94 MiB in two 10-minute soaks at 9,900
+// audits/s, where at 800 it swung between 77 and 216 MiB (docs/benchmarks.md,
+// Load).
 // --memory-limit bounds what a large request can make the heap grow to.
 const defaultGOGC = 400
 
