@@ -338,13 +338,17 @@ func clonePtr[T any](p *T) *T {
 // load the allocator and collector were a fifth of the server's time.
 func resultsToProto(rs []coverage.Result) []*coveragev1.RuleResult {
 	out := make([]*coveragev1.RuleResult, len(rs))
-	msgs := make([]coveragev1.RuleResult, len(rs))
-	cits := make([]coveragev1.Citation, len(rs))
+	fillResults(out, make([]coveragev1.RuleResult, len(rs)), make([]coveragev1.Citation, len(rs)), rs)
+	return out
+}
+
+// fillResults writes rs into msgs and cits, and points ptrs at msgs; all
+// four have the same length.
+func fillResults(ptrs []*coveragev1.RuleResult, msgs []coveragev1.RuleResult, cits []coveragev1.Citation, rs []coverage.Result) {
 	for i := range rs {
 		fillResult(&msgs[i], &cits[i], &rs[i])
-		out[i] = &msgs[i]
+		ptrs[i] = &msgs[i]
 	}
-	return out
 }
 
 func tierToProto(t coverage.TierAssignment) *coveragev1.TierAssignment {

@@ -120,7 +120,7 @@ func (s *Service) Audit(ctx context.Context, req *coveragev1.AuditRequest) (*cov
 	if err := s.evaluateInto(ctx, a, req); err != nil {
 		return nil, err
 	}
-	out := auditToProto(a)
+	out := auditResponse(ctx, a)
 	applyView(req.GetView(), out)
 	return out, nil
 }
@@ -140,13 +140,20 @@ func releaseAudit(a *coverage.Audit) {
 }
 
 func auditToProto(a *coverage.Audit) *coveragev1.AuditResponse {
-	return &coveragev1.AuditResponse{
+	out := new(coveragev1.AuditResponse)
+	fillAudit(out, a, resultsToProto(a.Results))
+	return out
+}
+
+// fillAudit writes a into out, with its results already converted.
+func fillAudit(out *coveragev1.AuditResponse, a *coverage.Audit, results []*coveragev1.RuleResult) {
+	*out = coveragev1.AuditResponse{
 		RulesetId:       a.RulesetID,
 		RulesetVersion:  a.RulesetVersion,
 		SettlementId:    a.SettlementID,
 		SettlementName:  a.SettlementName,
 		Tier:            tierToProto(a.Tier),
-		Results:         resultsToProto(a.Results),
+		Results:         results,
 		Counts:          pbconv.Counts(a.Counts),
 		BusStopCoverage: stopCoverageToProto(a.StopCoverage),
 	}

@@ -30,6 +30,9 @@ import (
 // every call) is encoded field by field, as is every other message.
 type responseCodec struct {
 	rules ruleWireCache
+	// recycler takes back the arrays of a unary audit's response once it
+	// is encoded (nil: none are pooled).
+	recycler *responseRecycler
 }
 
 // maxRuleWireEntries bounds the cache; each entry is one rule of one
@@ -57,6 +60,7 @@ func (c *responseCodec) Marshal(v any) (mem.BufferSlice, error) {
 		// 20 KB, so start from a pooled buffer of that size.
 		buf := pool.Get(auditBufferHint)
 		out, err = c.appendAudit((*buf)[:0], m)
+		c.recycler.released(m)
 		return c.wrap(pool, buf, out, err)
 	case *coveragev1.AuditStreamResponse:
 		if item := m.GetResult(); item.GetAudit() != nil {
