@@ -57,8 +57,9 @@ func hashToken(r io.Reader, w io.Writer) error {
 
 // defaultGOGC is the garbage collector's target (the heap may grow to this
 // percentage above the live heap before a collection) when neither --gogc
-// nor $GOGC sets one. An audit allocates about 27 KB and the live heap is
-// 3-4 MB, so at Go's default of 100 the server would collect about seventy
+// nor $GOGC sets one. A unary audit allocates about 10 KB on the server
+// (21 KB before its response's messages were reused) and the live heap is
+// 3-4 MB, so at Go's default of 100 the server would collect about thirty
 // times a second at 10,000 audits/s; each collection also shrank the stacks
 // of the idle stream workers, which the next calls grew again, and its
 // pauses and assists were the calls' worst latencies. At 400 the server
