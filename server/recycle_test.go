@@ -184,3 +184,20 @@ func TestRecyclerGivesBackUnsentResponses(t *testing.T) {
 		})
 	}
 }
+
+// TestNoRecyclerWithTracing: with grpc.EnableTracing, whose traces keep each
+// sent message to print later, the server reuses no response.
+func TestNoRecyclerWithTracing(t *testing.T) {
+	for _, tracing := range []bool{false, true} {
+		grpc.EnableTracing = tracing
+		s, err := New(Config{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Catalog: testCatalog(t)})
+		grpc.EnableTracing = false
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		if got := s.codec.recycler != nil; got == tracing {
+			t.Errorf("with grpc.EnableTracing %v, the server reuses responses: %v", tracing, got)
+		}
+	}
+}
