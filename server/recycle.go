@@ -10,17 +10,18 @@ import (
 	coveragev1 "github.com/civic-standards/coverage/proto/coverage/v1"
 )
 
-// responseRecycler lets unary audits on the gRPC transport reuse the arrays
-// of their response's results. A full-view audit's RuleResult and Citation
-// messages are half of the bytes the server allocates for it (10.7 of
-// 21 KB), and they are dead as soon as the codec has encoded them.
+// responseRecycler lets unary audits on the gRPC transport reuse their
+// response and the arrays of its results. A full-view audit's RuleResult
+// and Citation messages were half of the bytes the server allocated for it
+// (10.7 of 21 KB), and they are dead as soon as the codec has encoded them.
 //
-// The arrays go back to the pool in the codec, once the response is
-// encoded, which is sound only where nothing reads a response after its
-// encoding. On the gRPC server that holds while it has no stats handler
-// (which is given the sent message) and grpc.EnableTracing is off (whose
-// trace keeps the message to print later): newServer sets neither, and
-// makes no recycler when tracing is on. Binary logs log the encoded bytes.
+// They go back to the pool in the codec, once the response is encoded,
+// which is sound only where nothing reads a response after its encoding.
+// On the gRPC server that holds while it has no stats handler (which is
+// given the sent message) and grpc.EnableTracing is off (whose trace keeps
+// the message to print later): New sets no stats handler, and makes no
+// recycler when tracing is on as it runs (the program never turns it on).
+// Binary logs log the encoded bytes.
 // The gateway's in-process calls do read the response after encoding it
 // (to write it as JSON), so the interceptor that opens a call's slot is on
 // the gRPC server's chain only, and calls without a slot allocate.
