@@ -47,7 +47,7 @@ func recycleRequests(t *testing.T) []*coveragev1.AuditRequest {
 	if len(reqs) < 6 {
 		t.Fatalf("only %d audit requests among the examples", len(reqs))
 	}
-	for _, r := range reqs[:len(reqs):len(reqs)] {
+	for _, r := range reqs { // the range is the slice before the appends
 		basic := proto.Clone(r).(*coveragev1.AuditRequest)
 		basic.View = coveragev1.ResultView_RESULT_VIEW_BASIC
 		reqs = append(reqs, basic)
