@@ -1,6 +1,7 @@
 package coverage
 
 import (
+	"context"
 	"fmt"
 	"testing"
 )
@@ -88,5 +89,25 @@ func BenchmarkBatchSummaryAdd(b *testing.B) {
 	for b.Loop() {
 		sum.Add(audits[i%len(audits)])
 		i++
+	}
+}
+
+// BenchmarkEvaluateInto audits the town of examples/town-health-facilities.json
+// into one audit again and again, as the server does for each unary Audit:
+// most rules do not apply to a town or lack its data, so this is the cost of
+// the sentences and lists of those results.
+func BenchmarkEvaluateInto(b *testing.B) {
+	rs := jilin(b)
+	town := &Settlement{
+		ID: "town-35k", Name: "A town of 35,000 (illustrative)", Kind: KindTown, CountySeat: Bool(true),
+		ResidentPopulation: Int64(35_000),
+		Facilities:         map[FacilityType]int64{FacilityCommunityHealthCentre: 0, FacilityTownshipHealthCentre: 1},
+	}
+	var a Audit
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := rs.EvaluateInto(context.Background(), &a, town); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

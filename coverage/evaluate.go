@@ -89,7 +89,7 @@ func (rs *Ruleset) EvaluateInto(ctx context.Context, a *Audit, s *Settlement, to
 		} else {
 			a.Results = append(a.Results, Result{})
 		}
-		e := evaluation{ctx: ctx, rs: rs, r: r, s: s, fleet: fleet, res: &a.Results[len(a.Results)-1], notes: &notes}
+		e := evaluation{ctx: ctx, rs: rs, r: r, s: s, fleet: fleet, res: &a.Results[len(a.Results)-1], notes: &notes, requirements: &a.Requirements}
 		res := e.run()
 		if e.err != nil {
 			*a = Audit{}
@@ -99,7 +99,6 @@ func (rs *Ruleset) EvaluateInto(ctx context.Context, a *Audit, s *Settlement, to
 			a.StopCoverage = e.stopCoverage
 		}
 		a.Counts[res.Status]++
-		a.Requirements = append(a.Requirements, e.requirements...)
 	}
 	if a.StopCoverage == nil && (s.CentralArea != nil || s.BusStops != nil || len(s.PopulationPoints) > 0) {
 		if err := validateGeometry(s); err != nil {
@@ -120,7 +119,7 @@ func (rs *Ruleset) assignTier(s *Settlement) TierAssignment {
 		return TierAssignment{UrbanPopulation: s.UrbanPopulation, Reason: "the ruleset defines no city-size tiers"}
 	}
 	return TierAssignment{ID: t.ID, Label: t.Label, UrbanPopulation: s.UrbanPopulation,
-		Reason: fmt.Sprintf("urban population %s falls in %s (%s)", group(p), t.ID, t.Label)}
+		Reason: "urban population " + group(p) + " falls in " + t.ID + " (" + t.Label + ")"}
 }
 
 // convertFleet converts a fleet list to standard units with the ruleset's table.
@@ -204,8 +203,8 @@ type evaluation struct {
 	res          *Result   // the audit's slot for the rule's result
 	notes        *[]string // the audit's array for copies of the rules' notes
 	threshold    *Threshold
-	population   int64 // on the rule's basis, when it has one
-	requirements []FacilityRequirement
+	population   int64                  // on the rule's basis, when it has one
+	requirements *[]FacilityRequirement // the audit's
 	stopCoverage *StopCoverage
 	err          error // bad geometry or cancellation: the whole evaluation fails
 }
@@ -224,13 +223,15 @@ func (e *evaluation) run() *Result {
 	// Without the kind or the population the threshold cannot be chosen, so
 	// every missing input is reported at once; with them, a size band the
 	// rule does not cover makes it not applicable before inputs are asked for.
-	if missing := e.missingSelectors(); len(missing) > 0 {
-		return e.insufficient(append(missing, e.missingInputs()...))
+	// The lists are gathered on the stack; the result keeps a copy.
+	var gathered [8]string
+	if missing := e.missingSelectors(gathered[:0]); len(missing) > 0 {
+		return e.insufficient(e.missingInputs(missing))
 	}
 	if reason, ok := e.selectThreshold(); !ok {
 		return e.finish(StatusNotApplicable, reason)
 	}
-	if missing := e.missingInputs(); len(missing) > 0 {
+	if missing := e.missingInputs(gathered[:0]); len(missing) > 0 {
 		return e.insufficient(missing)
 	}
 	return e.measure()
@@ -247,15 +248,10 @@ func (e *evaluation) ruleNotes() []string {
 	return (*e.notes)[start:len(*e.notes):len(*e.notes)]
 }
 
+// insufficient reports the missing inputs, each named once, in the order given.
 func (e *evaluation) insufficient(missing []string) *Result {
-	var uniq []string
-	for _, m := range missing {
-		if !slices.Contains(uniq, m) {
-			uniq = append(uniq, m)
-		}
-	}
-	e.res.MissingFields = uniq
-	return e.finish(StatusInsufficientData, "missing input: "+strings.Join(uniq, ", "))
+	e.res.MissingFields = slices.Clone(missing)
+	return e.finish(StatusInsufficientData, "missing input: "+strings.Join(missing, ", "))
 }
 
 func (e *evaluation) finish(st Status, reason string) *Result {
@@ -348,10 +344,9 @@ func (e *evaluation) needsPopulation() bool {
 	return false
 }
 
-// missingSelectors lists the absent inputs that choose the threshold: the
-// kind and the population on the rule's basis.
-func (e *evaluation) missingSelectors() []string {
-	var m []string
+// missingSelectors appends to m the absent inputs that choose the
+// threshold: the kind and the population on the rule's basis.
+func (e *evaluation) missingSelectors(m []string) []string {
 	if len(e.r.AppliesTo.Kinds) > 0 && (e.s.Kind == "" || e.s.Kind == KindUnspecified) {
 		m = append(m, FieldKind)
 	}
@@ -364,10 +359,10 @@ func (e *evaluation) missingSelectors() []string {
 	return m
 }
 
-// missingInputs lists every absent input the rule's metric needs.
-func (e *evaluation) missingInputs() []string {
+// missingInputs appends to m every absent input the rule's metric needs
+// that m does not name yet.
+func (e *evaluation) missingInputs(m []string) []string {
 	s := e.s
-	var m []string
 	need := func(present bool, field string) {
 		if !present && !slices.Contains(m, field) {
 			m = append(m, field)
@@ -442,26 +437,28 @@ func (e *evaluation) selectThreshold() (string, bool) {
 		break
 	}
 	if e.threshold == nil {
-		var bands []string
+		var bandsOnStack [8]string
+		bands := bandsOnStack[:0]
 		for _, t := range r.Thresholds {
 			if t.Label != "" {
 				bands = append(bands, t.Label)
 			}
 		}
-		return fmt.Sprintf("no threshold for a %s of %s; the rule covers %s",
-			populationNoun(r.PopulationBasis), group(e.population), joinAnd(bands)), false
+		return "no threshold for a " + populationNoun(r.PopulationBasis) + " of " + group(e.population) +
+			"; the rule covers " + joinAnd(bands), false
 	}
 	t := e.threshold
-	e.res.Threshold = Float64(t.Value)
+	threshold := t.Value
 	if r.Metric == MetricFacilityCount {
 		// The threshold reported is what the verdict is held to: the count
 		// required of a single facility type, or the number of types.
 		if len(r.Facilities) == 1 {
-			e.res.Threshold = Float64(float64(e.requiredFacilities()))
+			threshold = float64(e.requiredFacilities())
 		} else {
-			e.res.Threshold = Float64(float64(len(r.Facilities)))
+			threshold = float64(len(r.Facilities))
 		}
 	}
+	e.res.Threshold = Float64(threshold)
 	e.res.ThresholdUpper = t.Upper
 	e.res.SizeClass = t.Label
 	if t.Tier != "" {
@@ -469,9 +466,9 @@ func (e *evaluation) selectThreshold() (string, bool) {
 	}
 	switch {
 	case tier != nil:
-		e.res.ThresholdReason = fmt.Sprintf("%s tier (%s): urban population %s", tier.ID, tier.Label, group(e.population))
+		e.res.ThresholdReason = tier.ID + " tier (" + tier.Label + "): urban population " + group(e.population)
 	case t.MinPopulation != nil || t.MaxPopulation != nil:
-		e.res.ThresholdReason = fmt.Sprintf("%s: %s %s", t.Label, populationNoun(r.PopulationBasis), group(e.population))
+		e.res.ThresholdReason = t.Label + ": " + populationNoun(r.PopulationBasis) + " " + group(e.population)
 	default:
 		e.res.ThresholdReason = "the plan sets one threshold for every settlement the rule applies to"
 	}
@@ -508,7 +505,7 @@ func (e *evaluation) measure() *Result {
 		}
 		need := ceilTol(th * float64(elderly) / 1000)
 		return e.judge(float64(beds)*1000/float64(elderly), float64(beds), need, 1,
-			func(q float64) string { return fmt.Sprintf("add %s elderly-care beds", num(q)) })
+			func(q float64) string { return "add " + num(q) + " elderly-care beds" })
 	case MetricParkingPer100Vehicles:
 		veh, spaces := *s.RegisteredVehicles, *s.PublicParkingSpaces
 		if veh == 0 {
@@ -517,7 +514,7 @@ func (e *evaluation) measure() *Result {
 		value := float64(spaces) * 100 / float64(veh)
 		need := ceilTol(th * float64(veh) / 100)
 		res := e.judge(value, float64(spaces), need, 1,
-			func(q float64) string { return fmt.Sprintf("add %s public parking spaces", num(q)) })
+			func(q float64) string { return "add " + num(q) + " public parking spaces" })
 		if u := e.threshold.Upper; u != nil && res.Status == StatusCompliant {
 			if value > *u+tol(*u) {
 				res.Notes = append(res.Notes, fmt.Sprintf("%s spaces per 100 vehicles is above the %s–%s target band: informational, not a failure", num(value), num(th), num(*u)))
@@ -533,7 +530,7 @@ func (e *evaluation) measure() *Result {
 		}
 		need := ceilTol(th * float64(kids))
 		return e.judge(float64(enrolled)/float64(kids), float64(enrolled), need, 1,
-			func(q float64) string { return fmt.Sprintf("enrol %s more children in preschool", num(q)) })
+			func(q float64) string { return "enrol " + num(q) + " more children in preschool" })
 	case MetricFleetUnitsPer10K:
 		p := *s.UrbanPopulation
 		if p == 0 {
@@ -542,19 +539,19 @@ func (e *evaluation) measure() *Result {
 		units := e.fleet.StandardUnits
 		return e.judge(units*10000/float64(p), units, th*float64(p)/10000, 0.01,
 			func(q float64) string {
-				return fmt.Sprintf("add %s standard units (标台) of public-transport vehicles", num(q))
+				return "add " + num(q) + " standard units (标台) of public-transport vehicles"
 			})
 	case MetricAverageBusSpeed:
 		speed := *s.AverageBusSpeedKmh
 		return e.judge(speed, speed, th, 0.01,
-			func(q float64) string { return fmt.Sprintf("raise the average bus operating speed by %s km/h", num(q)) })
+			func(q float64) string { return "raise the average bus operating speed by " + num(q) + " km/h" })
 	case MetricDepotAreaPerUnit:
 		units, area := e.fleet.StandardUnits, *s.BusDepotAreaM2
 		if units == 0 {
 			return e.finish(StatusNotApplicable, "the fleet is empty: depot area per vehicle is undefined")
 		}
 		return e.judge(area/units, area, th*units, 1,
-			func(q float64) string { return fmt.Sprintf("add %s m² of bus depot", num(q)) })
+			func(q float64) string { return "add " + num(q) + " m² of bus depot" })
 	case MetricLandPerCapita:
 		p, land := *s.UrbanPopulation, *s.UrbanConstructionLandKm2
 		if p == 0 {
@@ -562,7 +559,7 @@ func (e *evaluation) measure() *Result {
 		}
 		return e.judge(land*1e6/float64(p), land, th*float64(p)/1e6, 0.0001,
 			func(q float64) string {
-				return fmt.Sprintf("reduce urban construction land by %s km², or house more residents on it", num(q))
+				return "reduce urban construction land by " + num(q) + " km², or house more residents on it"
 			})
 	case MetricVocationalIntakeRatio:
 		voc, gen := *s.VocationalSchoolIntake, *s.GeneralHighSchoolIntake
@@ -599,20 +596,18 @@ func (e *evaluation) judge(value, have, need, step float64, action func(float64)
 	th := e.threshold.Value
 	switch e.r.Comparison {
 	case ReportOnly:
-		return e.finish(StatusInformational, fmt.Sprintf("%s %s, reported beside the target of %s (%s); the plan sets no hard threshold",
-			num(value), e.r.Unit, num(th), e.threshold.Label))
+		return e.finish(StatusInformational, num(value)+" "+e.r.Unit+", reported beside the target of "+num(th)+
+			" ("+e.threshold.Label+"); the plan sets no hard threshold")
 	case AtMost:
 		if have <= need+tol(need) {
-			return e.finish(StatusCompliant, fmt.Sprintf("%s %s is within the limit of %s", num(value), e.r.Unit, num(th)))
+			return e.finish(StatusCompliant, num(value)+" "+e.r.Unit+" is within the limit of "+num(th))
 		}
-		return e.short(roundUp(have-need, step), action,
-			fmt.Sprintf("%s %s exceeds the limit of %s", num(value), e.r.Unit, num(th)))
+		return e.short(roundUp(have-need, step), action, num(value)+" "+e.r.Unit+" exceeds the limit of "+num(th))
 	default:
 		if have >= need-tol(need) {
-			return e.finish(StatusCompliant, fmt.Sprintf("%s %s meets the threshold of %s", num(value), e.r.Unit, num(th)))
+			return e.finish(StatusCompliant, num(value)+" "+e.r.Unit+" meets the threshold of "+num(th))
 		}
-		return e.short(roundUp(need-have, step), action,
-			fmt.Sprintf("%s %s is below the threshold of %s", num(value), e.r.Unit, num(th)))
+		return e.short(roundUp(need-have, step), action, num(value)+" "+e.r.Unit+" is below the threshold of "+num(th))
 	}
 }
 
@@ -628,17 +623,14 @@ func (e *evaluation) short(q float64, action func(float64) string, reason string
 func (e *evaluation) facilities() *Result {
 	t := e.threshold
 	required := e.requiredFacilities()
-	scaled := ""
-	if t.PopulationPerUnit != nil {
-		scaled = fmt.Sprintf(" (⌈%s ÷ %s⌉)", group(e.population), group(*t.PopulationPerUnit))
-	}
 	var met int
 	var total int64
-	var lacking []string
+	var lackingOnStack [4]string
+	lacking := lackingOnStack[:0]
 	for _, f := range e.r.Facilities {
 		present := e.s.Facilities[f]
 		missing := max(required-present, 0)
-		e.requirements = append(e.requirements, FacilityRequirement{
+		e.addRequirement(FacilityRequirement{
 			RuleID: e.r.ID, Facility: f, Required: required, Present: Int64(present), Missing: missing,
 		})
 		if missing == 0 {
@@ -646,29 +638,44 @@ func (e *evaluation) facilities() *Result {
 			continue
 		}
 		total += missing
-		lacking = append(lacking, fmt.Sprintf("%d %s", missing, f.Noun(missing)))
+		what := strconv.FormatInt(missing, 10) + " " + f.Noun(missing)
+		lacking = append(lacking, what)
 		e.res.ShortfallItems = append(e.res.ShortfallItems, Shortfall{
 			Quantity: float64(missing), Unit: e.r.ShortfallUnit, Facility: f,
-			Action: fmt.Sprintf("build %d %s", missing, f.Noun(missing)),
+			Action: "build " + what,
 		})
 		e.addAction(actionVars{quantity: float64(missing), facility: f})
 	}
+	// The threshold is selectThreshold's: the count required, or the number of types.
 	if len(e.r.Facilities) == 1 {
-		f := e.r.Facilities[0]
-		e.res.Value = Float64(float64(e.s.Facilities[f]))
-		e.res.Threshold = Float64(float64(required))
+		e.res.Value = Float64(float64(e.s.Facilities[e.r.Facilities[0]]))
 	} else {
 		e.res.Value = Float64(float64(met))
-		e.res.Threshold = Float64(float64(len(e.r.Facilities)))
 	}
-	if scaled != "" {
-		e.res.ThresholdReason += fmt.Sprintf("; %d required%s", required, scaled)
+	if per := t.PopulationPerUnit; per != nil {
+		e.res.ThresholdReason += "; " + strconv.FormatInt(required, 10) + " required (⌈" + group(e.population) + " ÷ " + group(*per) + "⌉)"
 	}
 	if total == 0 {
-		return e.finish(StatusCompliant, fmt.Sprintf("has the required %s", describeRequired(e.r.Facilities, required)))
+		return e.finish(StatusCompliant, "has the required "+describeRequired(e.r.Facilities, required))
 	}
 	e.res.Shortfall = Float64(float64(total))
 	return e.finish(StatusNonCompliant, "missing "+joinAnd(lacking))
+}
+
+// addRequirement adds a facility requirement to the audit. The first makes
+// room for one per facility type of every facility rule, so that the list is
+// not regrown rule by rule.
+func (e *evaluation) addRequirement(fr FacilityRequirement) {
+	if *e.requirements == nil {
+		n := 0
+		for i := range e.rs.Rules {
+			if r := &e.rs.Rules[i]; r.Metric == MetricFacilityCount {
+				n += len(r.Facilities)
+			}
+		}
+		*e.requirements = make([]FacilityRequirement, 0, n)
+	}
+	*e.requirements = append(*e.requirements, fr)
 }
 
 // requiredFacilities is how many facilities of each listed type the
@@ -687,12 +694,24 @@ func (e *evaluation) requiredFacilities() int64 {
 	return required
 }
 
+// describeRequired is "n A", "n A and n B" or "n A, n B and n C", as
+// joinAnd would join them.
 func describeRequired(fs []FacilityType, n int64) string {
-	parts := make([]string, len(fs))
+	count := strconv.FormatInt(n, 10)
+	var b strings.Builder
 	for i, f := range fs {
-		parts[i] = fmt.Sprintf("%d %s", n, f.Noun(n))
+		switch {
+		case i == 0:
+		case i == len(fs)-1:
+			b.WriteString(" and ")
+		default:
+			b.WriteString(", ")
+		}
+		b.WriteString(count)
+		b.WriteByte(' ')
+		b.WriteString(f.Noun(n))
 	}
-	return joinAnd(parts)
+	return b.String()
 }
 
 // tol absorbs floating-point error in comparisons of computed quantities
