@@ -788,8 +788,9 @@ func (e *evaluation) stopCoverageShare() *Result {
 	e.res.Notes = append(e.res.Notes,
 		fmt.Sprintf("radius %s m; %s", num(sc.RadiusM), sc.Definition),
 		fmt.Sprintf("method: %s", sc.Method),
-		fmt.Sprintf("%d stops given: %d inside the area, %d outside it but within %s m, %d farther, %d duplicates merged",
-			sc.StopsGiven, sc.StopsInside, sc.StopsOutsideNear, num(sc.RadiusM), sc.StopsBeyond, sc.DuplicatesMerged))
+		fmt.Sprintf("%s given: %d inside the area, %d outside it but within %s m, %d farther, %s merged",
+			countOf(int64(sc.StopsGiven), "stop", "stops"), sc.StopsInside, sc.StopsOutsideNear, num(sc.RadiusM), sc.StopsBeyond,
+			countOf(int64(sc.DuplicatesMerged), "duplicate", "duplicates")))
 	if p := sc.Population; p != nil {
 		e.res.Notes = append(e.res.Notes, fmt.Sprintf("population-weighted (reported beside the area figure, not used for the verdict): %s of the %s residents of the central area within %s m, share %s (%d of %d population points outside the central area not counted)",
 			num(p.Covered), num(p.Total), num(sc.RadiusM), num(p.Share), p.PointsOutside, p.Points))
@@ -812,6 +813,14 @@ func (e *evaluation) stopCoverageShare() *Result {
 	e.addAction(actionVars{quantity: km2, radiusM: sc.RadiusM, share: short})
 	return e.finish(StatusNonCompliant, fmt.Sprintf("%s of the central area (%s of %s km²) is within %s m of a bus stop, below the threshold of %s",
 		pct(sc.Share), num(sc.CoveredKm2), num(sc.TotalKm2), num(sc.RadiusM), pct(th)))
+}
+
+// countOf is "1 stop", "2 stops".
+func countOf(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.FormatInt(n, 10) + " " + many
 }
 
 // pct prints a share as a percentage with two decimals.
