@@ -98,7 +98,12 @@ func metricsCalls(t *testing.T, conn *grpc.ClientConn) {
 // grpcFamilies renders the grpc_* families of g, one line per series, with
 // counts but no timings: help, type, labels, and a counter's value or a
 // histogram's count and bounds.
-func grpcFamilies(t *testing.T, g prometheus.Gatherer) []string {
+//
+// The server's handling-time histogram has a grpc_code label, which the
+// provider's has not; with asProvider, its series are summed over the codes
+// and its help given as the provider's, which is what a query that sums over
+// grpc_code sees.
+func grpcFamilies(t *testing.T, g prometheus.Gatherer, asProvider bool) []string {
 	t.Helper()
 	fams, err := g.Gather()
 	if err != nil {
@@ -109,22 +114,42 @@ func grpcFamilies(t *testing.T, g prometheus.Gatherer) []string {
 		if !strings.HasPrefix(f.GetName(), "grpc_") {
 			continue
 		}
+		merge := asProvider && f.GetName() == "grpc_server_handling_seconds"
+		help := f.GetHelp()
+		if merge {
+			help = strings.TrimSuffix(help, ", by code.") + "."
+		}
+		counts := map[string]uint64{}
+		var order []string
 		for _, m := range f.GetMetric() {
 			var labels []string
 			for _, l := range m.GetLabel() {
+				if merge && l.GetName() == "grpc_code" {
+					continue
+				}
 				labels = append(labels, l.GetName()+"="+l.GetValue())
 			}
-			line := fmt.Sprintf("%s %s %q {%s}", f.GetName(), f.GetType(), f.GetHelp(), strings.Join(labels, ","))
+			line := fmt.Sprintf("%s %s %q {%s}", f.GetName(), f.GetType(), help, strings.Join(labels, ","))
 			switch f.GetType() {
 			case dto.MetricType_COUNTER:
 				line += fmt.Sprintf(" %g", m.GetCounter().GetValue())
 			case dto.MetricType_HISTOGRAM:
-				line += fmt.Sprintf(" count %d bounds", m.GetHistogram().GetSampleCount())
-				for _, b := range m.GetHistogram().GetBucket() {
-					line += fmt.Sprintf(" %g", b.GetUpperBound())
+				if _, seen := counts[line]; !seen {
+					order = append(order, line)
 				}
+				counts[line] += m.GetHistogram().GetSampleCount()
+				continue
 			}
 			out = append(out, line)
+		}
+		bounds := ""
+		if len(f.GetMetric()) > 0 {
+			for _, b := range f.GetMetric()[0].GetHistogram().GetBucket() {
+				bounds += fmt.Sprintf(" %g", b.GetUpperBound())
+			}
+		}
+		for _, line := range order {
+			out = append(out, fmt.Sprintf("%s count %d bounds%s", line, counts[line], bounds))
 		}
 	}
 	slices.Sort(out)
@@ -138,13 +163,52 @@ func grpcFamilies(t *testing.T, g prometheus.Gatherer) []string {
 func TestGRPCMetricsMatchProvider(t *testing.T) {
 	refConn, refReg := metricsServer(t, true)
 	newConn, newReg := metricsServer(t, false)
-	want, got := grpcFamilies(t, refReg), grpcFamilies(t, newReg)
+	want, got := grpcFamilies(t, refReg, false), grpcFamilies(t, newReg, true)
 	if !slices.Equal(got, want) {
 		t.Errorf("before any call:\n got %s\nwant %s", strings.Join(got, "\n     "), strings.Join(want, "\n     "))
 	}
 	metricsCalls(t, refConn)
 	metricsCalls(t, newConn)
-	want, got = grpcFamilies(t, refReg), grpcFamilies(t, newReg)
+	// By code, every call handled is timed under the code it was counted
+	// under.
+	fams, err := newReg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	timed := map[string]uint64{}
+	handled := map[string]float64{}
+	for _, f := range fams {
+		for _, m := range f.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, l.GetName()+"="+l.GetValue())
+			}
+			key := strings.Join(labels, ",")
+			switch f.GetName() {
+			case "grpc_server_handling_seconds":
+				timed[key] = m.GetHistogram().GetSampleCount()
+			case "grpc_server_handled_total":
+				if v := m.GetCounter().GetValue(); v > 0 {
+					handled[key] = v
+				}
+			}
+		}
+	}
+	codesSeen := map[string]bool{}
+	for key, n := range handled {
+		if float64(timed[key]) != n {
+			t.Errorf("handled {%s} %g, timed %d", key, n, timed[key])
+		}
+		for _, l := range strings.Split(key, ",") {
+			if code, ok := strings.CutPrefix(l, "grpc_code="); ok {
+				codesSeen[code] = true
+			}
+		}
+	}
+	if len(codesSeen) < 17 {
+		t.Errorf("calls timed under %d codes, want all 17: %v", len(codesSeen), codesSeen)
+	}
+	want, got = grpcFamilies(t, refReg, false), grpcFamilies(t, newReg, true)
 	if len(want) < 100 {
 		t.Fatalf("only %d series", len(want))
 	}

@@ -7,12 +7,20 @@ package server
 // grpc_type ("unary", "client_stream", "server_stream", "bidi_stream"),
 // grpc_service (for example "coverage.v1.CoverageService"), grpc_method (for
 // example "Audit"), and grpc_code (the code's name, "OK", "InvalidArgument")
-// on the handled counter only. Every registered method is present with zero
-// from startup (initialize), before its first call.
+// on the handled counter and the handling-time histogram. Every registered
+// method is present with zero from startup (initialize), before its first
+// call: its handled counter under every code, its histogram under OK (a
+// histogram per code and method would be thousands of lines in every
+// scrape; the others appear with their first call).
+//
+// The handling-time histogram has grpc_code, which the provider's does not,
+// so that the latency of answers can be told from that of refusals (an
+// INVALID_ARGUMENT answer is fast; a DEADLINE_EXCEEDED one is as slow as
+// the deadline). Queries that sum over the provider's labels keep working.
 //
 //	grpc_server_started_total{grpc_type,grpc_service,grpc_method}                counter
 //	grpc_server_handled_total{grpc_type,grpc_service,grpc_method,grpc_code}      counter
-//	grpc_server_handling_seconds{grpc_type,grpc_service,grpc_method}             histogram, 0.5 ms to 30 s
+//	grpc_server_handling_seconds{grpc_type,grpc_service,grpc_method,grpc_code}   histogram, 0.5 ms to 30 s
 //	grpc_server_msg_received_total{grpc_type,grpc_service,grpc_method}           counter
 //	grpc_server_msg_sent_total{grpc_type,grpc_service,grpc_method}               counter
 //	coverage_grpc_streams_in_flight{grpc_service,grpc_method}                    gauge
@@ -24,7 +32,7 @@ package server
 // code the response status as a number ("200", "404").
 //
 //	coverage_http_requests_total{method,route,code}                 counter
-//	coverage_http_request_duration_seconds{method,route}            histogram, 0.5 ms to 30 s
+//	coverage_http_request_duration_seconds{method,route,code}       histogram, 0.5 ms to 30 s
 //	coverage_http_requests_in_flight                                gauge
 //
 // Bus-stop coverage computations; stops_class and vertices_class are the size
@@ -125,9 +133,9 @@ func newMetrics() *metrics {
 		}, grpcLabels),
 		grpcHandling: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "grpc_server_handling_seconds",
-			Help:    "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.",
+			Help:    "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server, by code.",
 			Buckets: latencyBuckets,
-		}, grpcLabels),
+		}, append(grpcLabels[:len(grpcLabels):len(grpcLabels)], "grpc_code")),
 		streamsInFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "coverage_grpc_streams_in_flight",
 			Help: "gRPC streams currently open on the server.",
@@ -138,9 +146,9 @@ func newMetrics() *metrics {
 		}, []string{"method", "route", "code"}),
 		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "coverage_http_request_duration_seconds",
-			Help:    "Time to answer an HTTP request, by method and route template.",
+			Help:    "Time to answer an HTTP request, by method, route template and status code.",
 			Buckets: latencyBuckets,
-		}, []string{"method", "route"}),
+		}, []string{"method", "route", "code"}),
 		httpInFlight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "coverage_http_requests_in_flight",
 			Help: "HTTP requests currently being answered.",
@@ -192,7 +200,7 @@ var grpcCodes = []codes.Code{
 type methodSeries struct {
 	labels                  []string // grpc_type, grpc_service, grpc_method
 	started, received, sent prometheus.Counter
-	handling                prometheus.Observer
+	handlingOK              prometheus.Observer // the handling time of calls that end OK
 	handled                 [codes.Unauthenticated + 1]prometheus.Counter
 	inFlight                prometheus.Gauge // streams only
 }
@@ -204,7 +212,7 @@ func (m *metrics) newMethodSeries(typ, service, method string, stream, allCodes 
 	ms.started = m.grpcStarted.WithLabelValues(ms.labels...)
 	ms.received = m.grpcMsgReceived.WithLabelValues(ms.labels...)
 	ms.sent = m.grpcMsgSent.WithLabelValues(ms.labels...)
-	ms.handling = m.grpcHandling.WithLabelValues(ms.labels...)
+	ms.handlingOK = m.grpcHandling.WithLabelValues(typ, service, method, codes.OK.String())
 	if allCodes {
 		for _, c := range grpcCodes {
 			ms.handled[c] = m.grpcHandled.WithLabelValues(typ, service, method, c.String())
@@ -249,7 +257,14 @@ func (m *metrics) finish(ms *methodSeries, err error, start time.Time) {
 	} else {
 		m.grpcHandled.WithLabelValues(ms.labels[0], ms.labels[1], ms.labels[2], code.String()).Inc()
 	}
-	ms.handling.Observe(time.Since(start).Seconds())
+	seconds := time.Since(start).Seconds()
+	if code == codes.OK {
+		ms.handlingOK.Observe(seconds)
+		return
+	}
+	// Failed calls are found by their labels: fewer, and not worth a
+	// series made ahead for every code.
+	m.grpcHandling.WithLabelValues(ms.labels[0], ms.labels[1], ms.labels[2], code.String()).Observe(seconds)
 }
 
 // unaryInterceptor counts and times unary calls: started, a message received,
@@ -389,8 +404,9 @@ func (m *metrics) httpMiddleware(next http.Handler) http.Handler {
 			// net/http sends 200 for a handler that wrote nothing.
 			code = http.StatusOK
 		}
-		m.httpRequests.WithLabelValues(method, route, strconv.Itoa(code)).Inc()
-		m.httpDuration.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
+		codeLabel := strconv.Itoa(code)
+		m.httpRequests.WithLabelValues(method, route, codeLabel).Inc()
+		m.httpDuration.WithLabelValues(method, route, codeLabel).Observe(time.Since(start).Seconds())
 	})
 }
 

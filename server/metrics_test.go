@@ -231,14 +231,21 @@ func TestMetricsGRPC(t *testing.T) {
 	wantMetric(t, fams, "grpc_server_handled_total", withCode(unaryLabels("GetRuleset"), "OK"), 1)
 	wantMetric(t, fams, "grpc_server_handled_total", withCode(unaryLabels("GetRuleset"), "InvalidArgument"), 1)
 	wantMetric(t, fams, "grpc_server_handled_total", withCode(unaryLabels("GetRuleset"), "NotFound"), 0)
-	wantMetric(t, fams, "grpc_server_handling_seconds", unaryLabels("GetRuleset"), 2)
-	wantMetric(t, fams, "grpc_server_handling_seconds", unaryLabels("Audit"), 0)
+	// Timed by code: the refusal apart from the answer. OK exists from the
+	// start; a failing code appears with its first call.
+	wantMetric(t, fams, "grpc_server_handling_seconds", withCode(unaryLabels("GetRuleset"), "OK"), 1)
+	wantMetric(t, fams, "grpc_server_handling_seconds", withCode(unaryLabels("GetRuleset"), "InvalidArgument"), 1)
+	wantMetric(t, fams, "grpc_server_handling_seconds", withCode(unaryLabels("Audit"), "OK"), 0)
+	if s := metricsSeries(fams, "grpc_server_handling_seconds", withCode(unaryLabels("Audit"), "InvalidArgument")); s != nil {
+		t.Errorf("a histogram series for a code no call ended with: %v", s.GetLabel())
+	}
 	bidi := map[string]string{"grpc_type": "bidi_stream", "grpc_service": metricsService, "grpc_method": "AuditStream"}
 	wantMetric(t, fams, "grpc_server_handled_total", withCode(bidi, "OK"), 1)
+	wantMetric(t, fams, "grpc_server_handling_seconds", withCode(bidi, "OK"), 1)
 	wantMetric(t, fams, "grpc_server_msg_received_total", bidi, 1)
 	wantMetric(t, fams, "grpc_server_msg_sent_total", bidi, 2) // the result and the summary
 
-	if b := finiteBounds(metricsSeries(fams, "grpc_server_handling_seconds", unaryLabels("GetRuleset"))); len(b) == 0 || b[0] != 0.0005 || b[len(b)-1] != 30 {
+	if b := finiteBounds(metricsSeries(fams, "grpc_server_handling_seconds", withCode(unaryLabels("GetRuleset"), "InvalidArgument"))); len(b) == 0 || b[0] != 0.0005 || b[len(b)-1] != 30 {
 		t.Errorf("grpc_server_handling_seconds buckets %v, want 0.5 ms to 30 s", b)
 	}
 	for _, name := range []string{"go_goroutines", "go_memstats_heap_alloc_bytes"} {
@@ -336,8 +343,10 @@ func TestMetricsHTTP(t *testing.T) {
 	wantMetric(t, fams, total, httpLabels("POST", "/v1/audit:batch", "200"), 1)
 	wantMetric(t, fams, total, httpLabels("GET", "/openapi.json", "200"), 1)
 	wantMetric(t, fams, total, httpLabels("GET", "/metrics", "200"), 1)
-	wantMetric(t, fams, duration, map[string]string{"method": "GET", "route": "/v1/rulesets/{id}"}, 3)
-	wantMetric(t, fams, duration, map[string]string{"method": "GET", "route": "other"}, 1)
+	wantMetric(t, fams, duration, httpLabels("GET", "/v1/rulesets/{id}", "200"), 2)
+	wantMetric(t, fams, duration, httpLabels("GET", "/v1/rulesets/{id}", "404"), 1)
+	wantMetric(t, fams, duration, httpLabels("GET", "other", "404"), 1)
+	wantMetric(t, fams, duration, httpLabels("POST", "/v1/audit", "413"), 1)
 	wantMetric(t, fams, "coverage_http_requests_in_flight", map[string]string{}, 0)
 
 	var n int
