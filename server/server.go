@@ -512,9 +512,14 @@ func (s *Server) gatewayTo(ctx context.Context, conn *grpc.ClientConn, client co
 // accessLog logs every HTTP request with its outcome, including those the
 // gateway answers itself (bad JSON, unknown routes, oversized bodies) and so
 // never reach the gRPC interceptors, and the caller's own address, which the
-// gRPC logs see only as the gateway's.
+// gRPC logs see only as the gateway's. Health probes are left out, as over
+// gRPC: orchestrators send one every few seconds.
 func (s *Server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			next.ServeHTTP(w, r)
+			return
+		}
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)

@@ -808,8 +808,9 @@ func TestNew(t *testing.T) {
 	}
 }
 
-// TestHealthChecksNotLogged: orchestrators probe health every few seconds;
-// those calls stay out of the log, and the others are in it.
+// TestHealthChecksNotLogged: orchestrators probe health every few seconds,
+// over gRPC or at /healthz; those calls stay out of the log, and the others
+// are in it.
 func TestHealthChecksNotLogged(t *testing.T) {
 	logs := &syncBuffer{}
 	ts := startServer(t, Config{Catalog: testCatalog(t), Logger: slog.New(slog.NewTextHandler(logs, nil))})
@@ -818,15 +819,38 @@ func TestHealthChecksNotLogged(t *testing.T) {
 		if _, err := healthpb.NewHealthClient(ts.conn).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
 			t.Fatal(err)
 		}
+		resp, err := ts.http.Get(ts.base + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET /healthz: HTTP %d", resp.StatusCode)
+		}
 	}
 	if _, err := ts.client.ListRulesets(ctx, &coveragev1.ListRulesetsRequest{}); err != nil {
 		t.Fatal(err)
 	}
-	got := logs.String()
-	if strings.Contains(got, "grpc.health.v1") {
+	resp, err := ts.http.Get(ts.base + "/v1/rulesets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	// The access log's line is written once the response has gone, so it
+	// may follow the client's read by a moment.
+	var got string
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		got = logs.String()
+		if strings.Contains(got, "http.path=/v1/rulesets") || time.Now().After(deadline) {
+			break
+		}
+	}
+	if strings.Contains(got, "grpc.health.v1") || strings.Contains(got, "/healthz") {
 		t.Errorf("health checks were logged:\n%s", got)
 	}
-	if !strings.Contains(got, "ListRulesets") {
-		t.Errorf("ListRulesets was not logged:\n%s", got)
+	if !strings.Contains(got, "ListRulesets") || !strings.Contains(got, "http.path=/v1/rulesets") {
+		t.Errorf("ListRulesets was not logged over gRPC and REST:\n%s", got)
 	}
 }
