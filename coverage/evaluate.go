@@ -101,7 +101,7 @@ func (rs *Ruleset) EvaluateInto(ctx context.Context, a *Audit, s *Settlement, to
 		a.Counts[res.Status]++
 	}
 	if a.StopCoverage == nil && (s.CentralArea != nil || s.BusStops != nil || len(s.PopulationPoints) > 0) {
-		if err := validateGeometry(s); err != nil {
+		if err := validateGeometry(ctx, s); err != nil {
 			*a = Audit{}
 			return err
 		}

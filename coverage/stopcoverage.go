@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/civic-standards/coverage/coverage/geo"
@@ -105,7 +106,7 @@ func measureStopCoverage(ctx context.Context, s *Settlement, radius float64) (*S
 	if s.CentralArea == nil || s.BusStops == nil {
 		return nil, nil, nil, Errorf(CodeInvalid, "a central area and bus stops are required")
 	}
-	area, err := prepareArea(s.CentralArea)
+	area, err := prepareArea(ctx, s.CentralArea)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -139,7 +140,7 @@ func measureStopCoverage(ctx context.Context, s *Settlement, radius float64) (*S
 	sc.UncoveredKm2 = math.Max(0, sc.TotalKm2-sc.CoveredKm2)
 
 	if len(s.PopulationPoints) > 0 {
-		pc, err := populationCoverage(s, area, stops, radius)
+		pc, err := populationCoverage(ctx, s, area, stops, radius)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -150,11 +151,13 @@ func measureStopCoverage(ctx context.Context, s *Settlement, radius float64) (*S
 
 // validateGeometry checks the geometry and population points of a settlement
 // whose coverage rule was not measured (a town, or a check of another
-// topic): bad input is refused whether or not it is used.
-func validateGeometry(s *Settlement) error {
+// topic): bad input is refused whether or not it is used. Validating a large
+// area is most of the work of measuring it, so it too stops with the
+// context's error once ctx is done.
+func validateGeometry(ctx context.Context, s *Settlement) error {
 	var proj *geo.LAEA
 	if s.CentralArea != nil {
-		area, err := prepareArea(s.CentralArea)
+		area, err := prepareArea(ctx, s.CentralArea)
 		if err != nil {
 			return err
 		}
@@ -164,12 +167,12 @@ func validateGeometry(s *Settlement) error {
 		proj = geo.NewLAEA(0, 0, 0, 0) // positions are checked, not measured
 	}
 	if s.BusStops != nil {
-		if _, err := prepareStops(context.Background(), s.BusStops, proj); err != nil {
+		if _, err := prepareStops(ctx, s.BusStops, proj); err != nil {
 			return err
 		}
 	}
 	if len(s.PopulationPoints) > 0 {
-		if _, err := preparePopulation(s, proj); err != nil {
+		if _, err := preparePopulation(ctx, s, proj); err != nil {
 			return err
 		}
 	}
@@ -183,7 +186,12 @@ type preparedArea struct {
 	proj   *geo.LAEA
 }
 
-func prepareArea(g *Geometry) (*preparedArea, error) {
+// prepareArea validates, converts and projects the area and builds its
+// region: about a second for a million vertices, checking ctx throughout
+// (every cancelCheckEvery positions here, and in geometry.NewRegionContext)
+// and returning its error, unwrapped, once it is done. Decoding GeoJSON is
+// the one step that is not interrupted.
+func prepareArea(ctx context.Context, g *Geometry) (*preparedArea, error) {
 	field := FieldCentralArea
 	posFmt := "%s[%d]"
 	if g.Polygons != nil {
@@ -193,11 +201,15 @@ func prepareArea(g *Geometry) (*preparedArea, error) {
 	if err != nil {
 		return nil, geoError(field, err)
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if len(polys) == 0 {
 		return nil, InvalidFields(FieldViolation{Field: field, Reason: "the area has no polygon"})
 	}
 	datum := datumOf(g.CRS)
 	var v violations
+	positions := 0 // counted across rings, for the checks for cancellation
 	// Validate positions, convert to WGS-84 and find the extent.
 	minLon, maxLon, minLat, maxLat := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 	wgs := make([]geo.PolygonLL, len(polys))
@@ -215,6 +227,11 @@ func prepareArea(g *Geometry) (*preparedArea, error) {
 			}
 			out := make([]geo.LonLat, 0, len(ring)-1)
 			for k, p := range ring[:len(ring)-1] {
+				if positions++; positions%cancelCheckEvery == 0 {
+					if err := ctx.Err(); err != nil {
+						return nil, err
+					}
+				}
 				if msg := geo.CheckPosition(p); msg != "" {
 					v.add(fmt.Sprintf(posFmt, path, k), "%s", msg)
 					continue
@@ -253,6 +270,11 @@ func prepareArea(g *Geometry) (*preparedArea, error) {
 		for ri, ring := range poly {
 			pr := make(geometry.Ring, len(ring))
 			for k, p := range ring {
+				if positions++; positions%cancelCheckEvery == 0 {
+					if err := ctx.Err(); err != nil {
+						return nil, err
+					}
+				}
 				x, y := proj.Forward(p[0], p[1])
 				if math.Abs(x) > maxHalfExtentM || math.Abs(y) > maxHalfExtentM {
 					return nil, InvalidFields(FieldViolation{Field: field,
@@ -263,7 +285,7 @@ func prepareArea(g *Geometry) (*preparedArea, error) {
 			planar[pi][ri] = pr
 		}
 	}
-	region, err := geometry.NewRegion(planar)
+	region, err := geometry.NewRegionContext(ctx, planar)
 	if err != nil {
 		var ie *geometry.InvalidError
 		if !errors.As(err, &ie) {
@@ -327,14 +349,22 @@ func prepareStops(ctx context.Context, g *Geometry, proj *geo.LAEA) ([]geometry.
 	return stops, nil
 }
 
-func populationCoverage(s *Settlement, area *preparedArea, stops []geometry.Point, radius float64) (*PopulationCoverage, error) {
-	qs, err := preparePopulation(s, area.proj)
+func populationCoverage(ctx context.Context, s *Settlement, area *preparedArea, stops []geometry.Point, radius float64) (*PopulationCoverage, error) {
+	qs, err := preparePopulation(ctx, s, area.proj)
 	if err != nil {
 		return nil, err
 	}
 	near := geometry.WithinRadius(stops, radius, qs)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	pc := &PopulationCoverage{Points: len(qs)}
 	for i, p := range s.PopulationPoints {
+		if i%cancelCheckEvery == cancelCheckEvery-1 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
 		// Residents outside the central area are outside the standard's scope.
 		if !area.region.Contains(qs[i]) {
 			pc.PointsOutside++
@@ -352,7 +382,7 @@ func populationCoverage(s *Settlement, area *preparedArea, stops []geometry.Poin
 }
 
 // preparePopulation validates the population points and projects them.
-func preparePopulation(s *Settlement, proj *geo.LAEA) ([]geometry.Point, error) {
+func preparePopulation(ctx context.Context, s *Settlement, proj *geo.LAEA) ([]geometry.Point, error) {
 	var v violations
 	switch s.PopulationCRS {
 	case "", CRSUnspecified, CRSWGS84, CRSCGCS2000, CRSGCJ02, CRSBD09:
@@ -362,13 +392,20 @@ func preparePopulation(s *Settlement, proj *geo.LAEA) ([]geometry.Point, error) 
 	d := datumOf(s.PopulationCRS)
 	qs := make([]geometry.Point, len(s.PopulationPoints))
 	for i, p := range s.PopulationPoints {
-		path := fmt.Sprintf("settlement.populationPoints[%d]", i)
+		if i%cancelCheckEvery == cancelCheckEvery-1 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		// The path is written only for a point that is refused: a city may
+		// send a million.
+		path := func() string { return "settlement.populationPoints[" + strconv.Itoa(i) + "]" }
 		if msg := geo.CheckPosition(geo.LonLat{p.Lon, p.Lat}); msg != "" {
-			v.add(path, "%s", msg)
+			v.add(path(), "%s", msg)
 			continue
 		}
 		if math.IsNaN(p.Count) || math.IsInf(p.Count, 0) || p.Count < 0 || p.Count > maxCount {
-			v.add(path+".count", "must be a finite number from 0 to %d, got %v", int64(maxCount), p.Count)
+			v.add(path()+".count", "must be a finite number from 0 to %d, got %v", int64(maxCount), p.Count)
 		}
 		lon, lat := d.ToWGS84(p.Lon, p.Lat)
 		x, y := proj.Forward(lon, lat)

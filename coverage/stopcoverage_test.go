@@ -9,8 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/civic-standards/coverage/coverage/geo"
+	"github.com/civic-standards/coverage/coverage/geometry"
 )
 
 // The test area: a square about 2 km on a side centred in Changchun.
@@ -597,6 +599,35 @@ func TestStopCoverageCancelled(t *testing.T) {
 	}
 }
 
+// TestCancelledGeometryValidation: a settlement whose coverage is not
+// measured (here, only parking is checked) still has its geometry
+// validated, which for a large area is most of the work of measuring it; a
+// request whose context is done gets the context's error, not an audit.
+func TestCancelledGeometryValidation(t *testing.T) {
+	rs := jilin(t)
+	area := &Geometry{Polygons: []geo.PolygonLL{{scSquare(scLon, scLat, scHalfLon, scHalfLat)}}}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	expired, cancel2 := context.WithDeadline(context.Background(), time.Unix(0, 0))
+	defer cancel2()
+	for _, s := range []*Settlement{
+		scSettlement(area, nil), // the area alone: its preparation must check
+		scSettlement(area, &Geometry{Points: []geo.LonLat{{scLon, scLat}}}),
+	} {
+		if _, err := rs.EvaluateContext(context.Background(), s, TopicParking); err != nil {
+			t.Fatalf("never cancelled: %v", err)
+		}
+		for _, c := range []struct {
+			ctx  context.Context
+			want error
+		}{{cancelled, context.Canceled}, {expired, context.DeadlineExceeded}} {
+			if a, err := rs.EvaluateContext(c.ctx, s, TopicParking); !errors.Is(err, c.want) {
+				t.Errorf("only parking, stops %v, the context done: an audit %v, error %v; want %v", s.BusStops != nil, a != nil, err, c.want)
+			}
+		}
+	}
+}
+
 // TestStopCoverageSpikeIsHarmless: a ring that runs out along an edge and
 // straight back (a zero-width spike, common in hand-edited boundaries) has
 // the area of the ring without it; the spike's two edges cancel.
@@ -616,5 +647,36 @@ func TestStopCoverageSpikeIsHarmless(t *testing.T) {
 	}
 	if math.Abs(a.TotalKm2-b.TotalKm2) > 1e-12 || math.Abs(a.CoveredKm2-b.CoveredKm2) > 1e-12 {
 		t.Errorf("spiked ring: total %v covered %v km²; without the spike: %v, %v", a.TotalKm2, a.CoveredKm2, b.TotalKm2, b.CoveredKm2)
+	}
+}
+
+// TestCancelledPopulationWeighting: projecting and weighting the population
+// points, up to a million of them, stops at the context's end like the rest
+// of the measurement, and without it gives the same figures.
+func TestCancelledPopulationWeighting(t *testing.T) {
+	area := &Geometry{Polygons: []geo.PolygonLL{{scSquare(scLon, scLat, scHalfLon, scHalfLat)}}}
+	s := scSettlement(area, &Geometry{Points: []geo.LonLat{{scLon, scLat}}})
+	for i := range 3 * cancelCheckEvery {
+		s.PopulationPoints = append(s.PopulationPoints, PopulationPoint{
+			Lon: scLon + scHalfLon*float64(i%200-100)/100, Lat: scLat + scHalfLat*float64(i/200%200-100)/100, Count: 1,
+		})
+	}
+	prepared, err := prepareArea(context.Background(), s.CentralArea)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := prepared.proj.Forward(scLon, scLat)
+	stops := []geometry.Point{{X: x, Y: y}}
+	pc, err := populationCoverage(context.Background(), s, prepared, stops, 300)
+	if err != nil || pc.Points != len(s.PopulationPoints) || pc.Total == 0 {
+		t.Fatalf("never cancelled: %+v, %v", pc, err)
+	}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if pc, err := populationCoverage(cancelled, s, prepared, stops, 300); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %+v, %v; want context.Canceled", pc, err)
+	}
+	if _, err := preparePopulation(cancelled, s, prepared.proj); !errors.Is(err, context.Canceled) {
+		t.Errorf("projecting, cancelled: %v; want context.Canceled", err)
 	}
 }
