@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -16,6 +17,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+
+	coveragev1 "github.com/civic-standards/coverage/proto/coverage/v1"
 )
 
 // Tokens holds the SHA-256 hashes of the bearer tokens that may call the
@@ -29,6 +32,12 @@ import (
 // forwards the HTTP Authorization header as the "authorization" metadata of
 // the gRPC call; the same check applies to both. A request with two
 // Authorization headers arrives with two values and is refused.
+//
+// A token may carry a policy, the methods it may call (see LoadTokens); a
+// token without one may call every method. A valid token calling a method
+// outside its policy is refused with PermissionDenied (HTTP 403), a missing
+// or wrong token with Unauthenticated (HTTP 401). Open methods (OpenMethods)
+// need no token and no policy.
 type Tokens struct {
 	entries []tokenEntry
 }
@@ -36,6 +45,9 @@ type Tokens struct {
 type tokenEntry struct {
 	hash [sha256.Size]byte
 	name string
+	// methods are the full method names ("/coverage.v1.CoverageService/Audit")
+	// the token may call; nil allows every method.
+	methods map[string]struct{}
 }
 
 const tokenHashPrefix = "sha256:"
@@ -48,15 +60,31 @@ func HashToken(token string) string {
 
 // LoadTokens reads a token file: one token per line as "sha256:<64 hex>",
 // optionally followed by whitespace and a name that identifies the caller in
-// logs, for example
+// logs, and optionally ending with a policy, a field "methods=" followed by a
+// comma-separated list, without spaces, of the methods the token may call,
+// for example
 //
-//	# planning bureau, issued 2025-03
+//	# planning bureau, issued 2025-03: every method
 //	sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 planning-bureau
+//	# reporting system: read-only audits only
+//	sha256:1cd01dfd5d302dc16eaab4fa17a9d74db638a188a149c59b53415efb3181f450 reporting methods=Audit,AuditBatch,AuditStream
+//
+// A method is named by its short name in coverage.v1.CoverageService
+// ("Audit"), by its service and name ("coverage.v1.CoverageService/Audit")
+// or by its full gRPC name ("/coverage.v1.CoverageService/Audit");
+// "coverage.v1.CoverageService/*" (or "/coverage.v1.CoverageService/*", or
+// "*") is every method of the service. Names are case-sensitive, as in gRPC; a
+// method listed twice is listed once. A line without a policy allows every
+// method, as before policies existed. Open methods (OpenMethods) need no
+// token and are not named in policies.
 //
 // Blank lines and lines starting with # are ignored. A token without a name
-// is named after its line ("line 3"). Plain tokens, duplicate hashes and a
-// file with no tokens are errors. Errors name the file and the line, never
-// the line's content, which may be a token pasted by mistake.
+// is named after its line ("line 3"). Plain tokens, duplicate hashes, a file
+// with no tokens, an unknown method, an empty list or item, and a methods=
+// field that is not the last of its line (two of them, or a list with
+// spaces) are errors. Errors name the file and the line, and an unknown
+// method's name, never the rest of the line's content, which may be a token
+// pasted by mistake.
 func LoadTokens(path string) (*Tokens, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -70,9 +98,9 @@ func LoadTokens(path string) (*Tokens, error) {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		field, name := line, ""
+		field, rest := line, ""
 		if i := strings.IndexAny(line, " \t"); i >= 0 {
-			field, name = line[:i], strings.TrimSpace(line[i+1:])
+			field, rest = line[:i], strings.TrimSpace(line[i+1:])
 		}
 		hexHash, ok := strings.CutPrefix(field, tokenHashPrefix)
 		if !ok {
@@ -89,6 +117,15 @@ func LoadTokens(path string) (*Tokens, error) {
 			return nil, fmt.Errorf("token file %s: lines %d and %d hold the same hash", path, first, n)
 		}
 		firstLine[e.hash] = n
+		name, policy, hasPolicy, err := splitPolicy(rest)
+		if err != nil {
+			return nil, fmt.Errorf("token file %s: line %d: %w", path, n, err)
+		}
+		if hasPolicy {
+			if e.methods, err = parsePolicy(policy); err != nil {
+				return nil, fmt.Errorf("token file %s: line %d: %w", path, n, err)
+			}
+		}
 		e.name = name
 		if e.name == "" {
 			e.name = fmt.Sprintf("line %d", n)
@@ -99,9 +136,85 @@ func LoadTokens(path string) (*Tokens, error) {
 		return nil, fmt.Errorf("token file %s: %w", path, err)
 	}
 	if len(t.entries) == 0 {
-		return nil, fmt.Errorf("token file %s: no tokens (want lines of sha256:<64 hex digits> [name])", path)
+		return nil, fmt.Errorf("token file %s: no tokens (want lines of sha256:<64 hex digits> [name] [methods=Method,...])", path)
 	}
 	return t, nil
+}
+
+// policyKey starts the field of a token's line that lists its methods.
+const policyKey = "methods="
+
+// splitPolicy splits what follows a token's hash into its name and, when the
+// last field starts with "methods=", the list after it. A methods= field
+// elsewhere is an error rather than part of the name: "methods=Audit,
+// AuditBatch" (a space in the list) must not leave a token allowed to call
+// every method. The key's case does not matter, for the same reason.
+func splitPolicy(rest string) (name, policy string, ok bool, err error) {
+	fields := strings.Fields(rest)
+	for i, f := range fields {
+		if len(f) < len(policyKey) || !strings.EqualFold(f[:len(policyKey)], policyKey) {
+			continue
+		}
+		if i != len(fields)-1 {
+			return "", "", false, fmt.Errorf("%s must be the last field of the line, and only one, its methods separated by commas without spaces", policyKey)
+		}
+		return strings.TrimSpace(rest[:len(rest)-len(f)]), f[len(policyKey):], true, nil
+	}
+	return rest, "", false, nil
+}
+
+// policyService is the service whose methods a policy names by their short
+// names; policyServices are the services a policy may name, by their full
+// names, with their full method names. Open methods are in none of them.
+var (
+	policyService  = &coveragev1.CoverageService_ServiceDesc
+	policyServices = servicesMethods(policyService)
+)
+
+func servicesMethods(descs ...*grpc.ServiceDesc) map[string][]string {
+	services := map[string][]string{}
+	for _, d := range descs {
+		for _, m := range d.Methods {
+			services[d.ServiceName] = append(services[d.ServiceName], "/"+d.ServiceName+"/"+m.MethodName)
+		}
+		for _, st := range d.Streams {
+			services[d.ServiceName] = append(services[d.ServiceName], "/"+d.ServiceName+"/"+st.StreamName)
+		}
+	}
+	return services
+}
+
+// parsePolicy turns the list of a methods= field into the set of full method
+// names it allows, the key Authorize looks up as gRPC names the call.
+func parsePolicy(list string) (map[string]struct{}, error) {
+	if list == "" {
+		return nil, fmt.Errorf("%s lists no methods (leave the field out to allow every method)", policyKey)
+	}
+	allowed := map[string]struct{}{}
+	for item := range strings.SplitSeq(list, ",") {
+		if item == "" {
+			return nil, fmt.Errorf("%s has an empty item (methods are separated by single commas)", policyKey)
+		}
+		full := item
+		if !strings.Contains(item, "/") {
+			full = policyService.ServiceName + "/" + item
+		}
+		full = "/" + strings.TrimPrefix(full, "/")
+		service, method, _ := strings.Cut(full[1:], "/")
+		methods, known := policyServices[service]
+		if known && method == "*" {
+			for _, m := range methods {
+				allowed[m] = struct{}{}
+			}
+			continue
+		}
+		if !known || !slices.Contains(methods, full) {
+			return nil, fmt.Errorf("unknown method %q in %s (want a method of %s, such as Audit, %s/Audit, /%s/Audit or %s/*)",
+				clip(item, 100), policyKey, policyService.ServiceName, policyService.ServiceName, policyService.ServiceName, policyService.ServiceName)
+		}
+		allowed[full] = struct{}{}
+	}
+	return allowed, nil
 }
 
 // OpenMethods are the gRPC methods callable without a token, as prefixes of
@@ -133,15 +246,20 @@ var (
 // incoming call (the scheme's case does not matter) against the stored
 // hashes. The presented token's hash is compared with every stored hash in
 // constant time, so neither the comparison nor the position of a match shows
-// in the timing. Errors are Unauthenticated and never echo the token or its
-// hash. On success the returned context carries the token's name (TokenName).
-// Open methods, and every call when t is nil, pass unchecked.
+// in the timing; only then is the token's policy looked up. A missing,
+// malformed or unknown token is Unauthenticated; a valid token calling a
+// method outside its policy is PermissionDenied, with a message that names
+// the method and the token's name. Errors never echo the token or its hash.
+// On success, and on PermissionDenied, the returned context carries the
+// token's name (TokenName), so that the log names who was refused. Open
+// methods, and every call when t is nil, pass unchecked.
 func (t *Tokens) Authorize(ctx context.Context, fullMethod string) (context.Context, error) {
 	if t == nil || isOpenMethod(fullMethod) {
 		return ctx, nil
 	}
-	md, _ := metadata.FromIncomingContext(ctx)
-	values := md.Get("authorization")
+	// ValueFromIncomingContext copies this key's values only, where
+	// FromIncomingContext would copy all of the call's metadata.
+	values := metadata.ValueFromIncomingContext(ctx, "authorization")
 	if len(values) == 0 {
 		return ctx, errMissingToken
 	}
@@ -165,14 +283,27 @@ func (t *Tokens) Authorize(ctx context.Context, fullMethod string) (context.Cont
 	if found != 1 {
 		return ctx, errInvalidToken
 	}
-	name := t.entries[index].name
+	e := &t.entries[index]
+	// The entries do not change after LoadTokens: the slot can point at the
+	// entry's name, which costs no allocation.
+	ctx = withTokenName(ctx, &e.name)
+	if e.methods != nil {
+		if _, allowed := e.methods[fullMethod]; !allowed {
+			return ctx, status.Errorf(codes.PermissionDenied, "token %q may not call %s", e.name, fullMethod)
+		}
+	}
+	return ctx, nil
+}
+
+// withTokenName records name in ctx's slot, or in a new one.
+func withTokenName(ctx context.Context, name *string) context.Context {
 	if slot, ok := ctx.Value(tokenNameKey{}).(*tokenNameSlot); ok {
-		slot.name.Store(&name)
-		return ctx, nil
+		slot.name.Store(name)
+		return ctx
 	}
 	slot := &tokenNameSlot{}
-	slot.name.Store(&name)
-	return context.WithValue(ctx, tokenNameKey{}, slot), nil
+	slot.name.Store(name)
+	return context.WithValue(ctx, tokenNameKey{}, slot)
 }
 
 type tokenNameKey struct{}
