@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -69,14 +70,22 @@ func TestValidationBothTransports(t *testing.T) {
 			if code != http.StatusBadRequest {
 				t.Fatalf("REST: HTTP %d, want 400\n%s", code, resp)
 			}
-			var restFields []string
-			for _, d := range decodeHTTPError(t, resp).Details {
-				for _, v := range d.FieldViolations {
-					restFields = append(restFields, v.Field)
+			// The same violations, field and reason, whichever transport.
+			var grpcViolations, restViolations []string
+			for _, d := range st.Details() {
+				if br, ok := d.(*errdetails.BadRequest); ok {
+					for _, v := range br.GetFieldViolations() {
+						grpcViolations = append(grpcViolations, v.GetField()+": "+v.GetDescription())
+					}
 				}
 			}
-			if !slices.Equal(restFields, fields) {
-				t.Errorf("REST violations %v, gRPC's %v", restFields, fields)
+			for _, d := range decodeHTTPError(t, resp).Details {
+				for _, v := range d.FieldViolations {
+					restViolations = append(restViolations, v.Field+": "+v.Description)
+				}
+			}
+			if len(grpcViolations) == 0 || !slices.Equal(restViolations, grpcViolations) {
+				t.Errorf("REST violations %q, gRPC's %q", restViolations, grpcViolations)
 			}
 		})
 	}

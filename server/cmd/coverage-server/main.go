@@ -133,6 +133,48 @@ func splitList(v string) []string {
 }
 
 func realMain(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "hash-token" {
+		return hashToken(os.Stdin, os.Stdout)
+	}
+	set, err := parseArgs(args)
+	if err != nil {
+		return err
+	}
+	debug.SetGCPercent(set.gogc)
+	debug.SetMemoryLimit(set.memoryLimit)
+	srv, err := server.New(set.cfg)
+	if err != nil {
+		return err
+	}
+	return srv.Serve(ctx)
+}
+
+// settings are what the command line decides: the server's configuration and
+// the process's garbage collector.
+type settings struct {
+	cfg         server.Config
+	gogc        int
+	memoryLimit int64 // math.MaxInt64: none
+}
+
+// parseArgs reads the command line into settings, loading what the flags
+// name (rulesets, the token file) so that a mistake in them stops start-up
+// with its file and line.
+func parseArgs(args []string) (*settings, error) {
+	fs, build := defineFlags()
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	return build()
+}
+
+// defineFlags defines every flag (the README's Operating section lists the
+// same; main_test.go holds the two together) and returns, with the flag set,
+// what turns the parsed flags into settings.
+func defineFlags() (*flag.FlagSet, func() (*settings, error)) {
 	fs := flag.NewFlagSet("coverage-server", flag.ContinueOnError)
 	grpcAddr := fs.String("grpc-addr", ":50051", "gRPC listen address")
 	httpAddr := fs.String("http-addr", ":8080", "REST/JSON gateway listen address")
@@ -158,77 +200,63 @@ func realMain(ctx context.Context, args []string) error {
 	tlsCert := fs.String("tls-cert", "", "PEM certificate chain: serve both ports over TLS (with --tls-key; re-read when the files change)")
 	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert")
 	tlsClientCA := fs.String("tls-client-ca", "", "PEM CA certificates: require callers of both ports to present a certificate they signed (mutual TLS)")
-	tokensFile := fs.String("tokens-file", "", "file of bearer-token hashes, one per line (made by: coverage-server hash-token < token); callers must present one of the tokens")
+	tokensFile := fs.String("tokens-file", "", "file of bearer-token hashes, one per line (made by: coverage-server hash-token < token); callers must present one of the tokens; a line ending in methods=Audit,AuditBatch limits its token to those methods")
 	profiling := fs.Bool("pprof", false, "with --ops-addr, also serve Go's runtime profiles (net/http/pprof) at /debug/pprof/ on the ops address")
 	opsAddr := fs.String("ops-addr", "", "plain-HTTP address for /healthz and /metrics only, for probes and scrapers when the main ports require client certificates")
 	gogc := fs.Int("gogc", gogcDefault(), "garbage-collection target: the heap may grow this many percent above the live heap before a collection (-1: never collect; default $GOGC when set)")
 	memoryLimit := fs.String("memory-limit", memoryLimitDefault(), "soft limit of the Go heap, e.g. 512MiB or 2GiB: near it the collector runs more often whatever --gogc says (0: none; default $GOMEMLIMIT when set)")
-	if len(args) > 0 && args[0] == "hash-token" {
-		return hashToken(os.Stdin, os.Stdout)
-	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %v", fs.Args())
-	}
-
-	debug.SetGCPercent(*gogc)
-	limit, err := parseByteSize(*memoryLimit)
-	if err != nil {
-		return fmt.Errorf("--memory-limit: %w", err)
-	}
-	if limit == 0 {
-		limit = math.MaxInt64 // the runtime's "no limit"
-	}
-	debug.SetMemoryLimit(limit)
-
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
-	}
-	opts := &slog.HandlerOptions{Level: level}
-	var logger *slog.Logger
-	switch *logFormat {
-	case "json":
-		logger = slog.New(slog.NewJSONHandler(os.Stderr, opts))
-	case "text":
-		logger = slog.New(slog.NewTextHandler(os.Stderr, opts))
-	default:
-		return fmt.Errorf("--log-format: want json or text, got %q", *logFormat)
-	}
-
-	catalog, replaced, err := coverage.LoadCatalog(*defaultRuleset, *rulesetDir)
-	if err != nil {
-		return err
-	}
-	for _, id := range replaced {
-		logger.Warn("ruleset file replaces the embedded ruleset", "ruleset", id, "dir", *rulesetDir)
-	}
-
-	var tokens *server.Tokens
-	if *tokensFile != "" {
-		if tokens, err = server.LoadTokens(*tokensFile); err != nil {
-			return fmt.Errorf("--tokens-file: %w", err)
+	return fs, func() (*settings, error) {
+		limit, err := parseByteSize(*memoryLimit)
+		if err != nil {
+			return nil, fmt.Errorf("--memory-limit: %w", err)
 		}
+		if limit == 0 {
+			limit = math.MaxInt64 // the runtime's "no limit"
+		}
+
+		var level slog.Level
+		if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+			return nil, fmt.Errorf("--log-level: %w", err)
+		}
+		opts := &slog.HandlerOptions{Level: level}
+		var logger *slog.Logger
+		switch *logFormat {
+		case "json":
+			logger = slog.New(slog.NewJSONHandler(os.Stderr, opts))
+		case "text":
+			logger = slog.New(slog.NewTextHandler(os.Stderr, opts))
+		default:
+			return nil, fmt.Errorf("--log-format: want json or text, got %q", *logFormat)
+		}
+
+		catalog, replaced, err := coverage.LoadCatalog(*defaultRuleset, *rulesetDir)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range replaced {
+			logger.Warn("ruleset file replaces the embedded ruleset", "ruleset", id, "dir", *rulesetDir)
+		}
+
+		var tokens *server.Tokens
+		if *tokensFile != "" {
+			if tokens, err = server.LoadTokens(*tokensFile); err != nil {
+				return nil, fmt.Errorf("--tokens-file: %w", err)
+			}
+		}
+		cfg := server.Config{
+			GRPCAddr: *grpcAddr, HTTPAddr: *httpAddr, Catalog: catalog,
+			Logger: logger, ShutdownTimeout: *shutdown, MaxMessageBytes: *maxMessage, MaxBatch: *maxBatch,
+			MaxStops: *maxStops, MaxVertices: *maxVertices, DefaultDeadline: *defaultDeadline, MaxDeadline: *maxDeadline,
+			MaxConcurrentStreams:  uint32(min(*maxStreams, 1<<31)),
+			HTTPReadHeaderTimeout: *readHeader, HTTPReadTimeout: *readBody, HTTPWriteTimeout: *write, HTTPIdleTimeout: *idle,
+			CORSOrigins: splitList(*corsOrigins),
+			TLS:         server.TLSFiles{CertFile: *tlsCert, KeyFile: *tlsKey, ClientCAFile: *tlsClientCA},
+			Tokens:      tokens, OpsAddr: *opsAddr, Profiling: *profiling,
+			MaxPlanStops: *maxPlanStops,
+		}
+		if *serveWeb {
+			cfg.Web = web.Handler()
+		}
+		return &settings{cfg: cfg, gogc: *gogc, memoryLimit: limit}, nil
 	}
-	cfg := server.Config{
-		GRPCAddr: *grpcAddr, HTTPAddr: *httpAddr, Catalog: catalog,
-		Logger: logger, ShutdownTimeout: *shutdown, MaxMessageBytes: *maxMessage, MaxBatch: *maxBatch,
-		MaxStops: *maxStops, MaxVertices: *maxVertices, DefaultDeadline: *defaultDeadline, MaxDeadline: *maxDeadline,
-		MaxConcurrentStreams:  uint32(min(*maxStreams, 1<<31)),
-		HTTPReadHeaderTimeout: *readHeader, HTTPReadTimeout: *readBody, HTTPWriteTimeout: *write, HTTPIdleTimeout: *idle,
-		CORSOrigins: splitList(*corsOrigins),
-		TLS:         server.TLSFiles{CertFile: *tlsCert, KeyFile: *tlsKey, ClientCAFile: *tlsClientCA},
-		Tokens:      tokens, OpsAddr: *opsAddr, Profiling: *profiling,
-		MaxPlanStops: *maxPlanStops,
-	}
-	if *serveWeb {
-		cfg.Web = web.Handler()
-	}
-	srv, err := server.New(cfg)
-	if err != nil {
-		return err
-	}
-	return srv.Serve(ctx)
 }
