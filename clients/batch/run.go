@@ -109,6 +109,9 @@ type Report struct {
 	// Resent counts settlements sent again after their server was lost.
 	Resent  int64
 	Elapsed time.Duration
+	// Latency is how long the settlements sent by this run waited for their
+	// results, from just before each was sent to the receipt of its result.
+	Latency Latency
 }
 
 // UnreachableError is returned when no server answered for Config.GiveUpAfter,
@@ -124,6 +127,10 @@ type job struct {
 	source     string
 	settlement *coveragev1.Settlement
 	attempts   int
+	// sentAt is when the settlement was last sent, as time since the run's
+	// epoch: set by the sender just before Send, read by the receiver that
+	// gets its result (atomic, as nothing else orders the two).
+	sentAt atomic.Int64
 }
 
 // outcome is one record, ready to be written in input order.
@@ -150,6 +157,9 @@ type runner struct {
 	outstanding int64
 	readDone    bool
 	allDone     chan struct{}
+
+	epoch   time.Time          // the run's start; the monotonic clock of the latencies
+	latency []*latencyRecorder // one per worker
 
 	lastAnswer atomic.Int64 // unix nanoseconds of the last result received
 	lastWarn   atomic.Int64 // unix nanoseconds of the last warning
@@ -224,6 +234,7 @@ func Run(ctx context.Context, cfg Config, inputs []Input, geo *Geometry, out Out
 		window:    make(chan struct{}, max(1024, 4*cfg.Streams*cfg.Window)),
 		allDone:   make(chan struct{}),
 		cancel:    cancel,
+		epoch:     started,
 	}
 	r.lastAnswer.Store(time.Now().UnixNano())
 
@@ -234,10 +245,12 @@ func Run(ctx context.Context, cfg Config, inputs []Input, geo *Geometry, out Out
 		r.read(ctx, inputs, geo, done)
 	}()
 	for range cfg.Streams {
+		lat := newLatencyRecorder()
+		r.latency = append(r.latency, lat)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.work(ctx)
+			r.work(ctx, lat)
 		}()
 	}
 	go func() {
@@ -279,6 +292,9 @@ func Run(ctx context.Context, cfg Config, inputs []Input, geo *Geometry, out Out
 			}
 		}
 	}
+	// r.results is closed once every worker has returned: the histograms
+	// are theirs no longer.
+	report.Latency = mergeLatency(r.latency)
 	report.Resent = r.resent.Load()
 	report.Elapsed = time.Since(started)
 	if r.fatalErr != nil {
@@ -518,11 +534,12 @@ func serverReject(source string, item *coveragev1.AuditItem) string {
 }
 
 // work keeps one stream going until every settlement is answered, opening a
-// new one (on the next server) when a stream fails.
-func (r *runner) work(ctx context.Context) {
+// new one (on the next server) when a stream fails; each stream records the
+// latency of the settlements it gets answered in lat.
+func (r *runner) work(ctx context.Context, lat *latencyRecorder) {
 	backoff := 100 * time.Millisecond
 	for {
-		answered, err := r.stream(ctx)
+		answered, err := r.stream(ctx, lat)
 		if err == nil || ctx.Err() != nil {
 			return
 		}
@@ -572,7 +589,7 @@ func retryable(err error) bool {
 // attempt: the server answers in order, so it is the one it was working on,
 // and a settlement that makes servers fail cannot take the others down with
 // it.
-func (r *runner) stream(ctx context.Context) (answered int, err error) {
+func (r *runner) stream(ctx context.Context, lat *latencyRecorder) (answered int, err error) {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	st, err := r.cfg.Client.AuditStream(sctx)
@@ -611,6 +628,7 @@ func (r *runner) stream(ctx context.Context) (answered int, err error) {
 				recvErr <- status.Errorf(codes.Internal, "the server answered %q (%s) where %q (%s) was due", item.GetSettlementId(), item.GetClientRef(), j.settlement.GetId(), j.source)
 				return
 			}
+			lat.record(time.Since(r.epoch) - time.Duration(j.sentAt.Load()))
 			nAnswered.Add(1)
 			r.deliver(j, item)
 		}
@@ -666,6 +684,7 @@ func (r *runner) stream(ctx context.Context) (answered int, err error) {
 		case <-ctx.Done():
 			return int(nAnswered.Load()), ctx.Err()
 		}
+		j.sentAt.Store(int64(time.Since(r.epoch)))
 		if err := st.Send(&coveragev1.AuditStreamRequest{RulesetId: r.rulesetID, View: r.cfg.View, Settlement: j.settlement, ClientRef: j.source}); err != nil {
 			// The stream is broken; its receiver reports why.
 			err = <-recvErr

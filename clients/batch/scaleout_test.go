@@ -180,7 +180,12 @@ func TestScaleOutSurvivesAKilledServer(t *testing.T) {
 	if report.Resent == 0 || len(warnings) == 0 {
 		t.Errorf("resent %d settlements after %d warnings; the kill was not noticed mid-batch", report.Resent, len(warnings))
 	}
-	t.Logf("%d settlements over 3 servers, one killed: %d resent, %s", n, report.Resent, report.Elapsed)
+	// A re-sent settlement's latency is its answered attempt's, counted once.
+	if report.Latency.Count != n {
+		t.Errorf("%d latencies measured for %d settlements answered", report.Latency.Count, n)
+	}
+	t.Logf("%d settlements over 3 servers, one killed: %d resent, %s; latency p50 %s, p99 %s, max %s",
+		n, report.Resent, report.Elapsed, report.Latency.P50, report.Latency.P99, report.Latency.Max)
 }
 
 // TestServerRestart: the only server dies mid-batch and comes back on the

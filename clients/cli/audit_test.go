@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -89,6 +91,19 @@ func TestAuditSamples(t *testing.T) {
 	for _, want := range []string{"Audited 154 settlements against jilin-2014", "T19-KINDERGARTEN", "Rules over the whole batch", "T18-STOP-COVERAGE-300M"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// The settlements' latency on the streams, in the shape loadkit reads.
+	latency := regexp.MustCompile(`(?m)^Settlement latency, send to result \(154 answered\): p50 ([0-9.]+) ms, p95 ([0-9.]+) ms, p99 ([0-9.]+) ms, max ([0-9.]+) ms\.$`)
+	if m := latency.FindStringSubmatch(r.stdout); m == nil {
+		t.Errorf("stdout lacks the latency line:\n%s", r.stdout)
+	} else {
+		var q [4]float64
+		for i := range q {
+			q[i], _ = strconv.ParseFloat(m[i+1], 64)
+		}
+		if !(0 < q[0] && q[0] <= q[1] && q[1] <= q[2] && q[2] <= q[3]) {
+			t.Errorf("latencies out of order: %q", m[0])
 		}
 	}
 	if !strings.Contains(r.stderr, "audited 154 of 154 (100.0%)") {

@@ -212,11 +212,23 @@ func recordCmd(args []string) error {
 		}
 		r.Requests = int64(s.Settlements * len(s.Passes))
 		r.Seconds, r.Throughput, r.Errors = s.TotalWallS, s.MedianRate, int64(s.Errors)
-		r.P50, r.P95, r.P99, r.Max = math.NaN(), math.NaN(), math.NaN(), math.NaN()
+		orNaN := func(p *float64) float64 {
+			if p == nil {
+				return math.NaN()
+			}
+			return *p
+		}
+		r.P50, r.P95, r.P99, r.Max = orNaN(s.P50), orNaN(s.P95), orNaN(s.P99), orNaN(s.Max)
 		r.GenCPU = s.ClientCPUS
 		if r.Note == "" {
 			r.Note = fmt.Sprintf("%d passes of %d settlements; settlements/s per pass: median %.0f, min %.0f, max %.0f",
 				len(s.Passes), s.Settlements, s.MedianRate, s.MinRate, s.MaxRate)
+			if s.P50 != nil {
+				r.Note += fmt.Sprintf("; settlement latency (send to result, as the CLI reports it): p50/p95/p99 of pass %d, the median by settlements/s, max over every pass; p99 per pass from %s to %s ms",
+					s.LatencyPass, num(orNaN(s.P99Min)), num(orNaN(s.P99Max)))
+			} else {
+				r.Note += "; no pass reported its settlement latency"
+			}
 		}
 	default:
 		return fmt.Errorf("one of -grpcload, -ghz, -vegeta, -stream is required")
