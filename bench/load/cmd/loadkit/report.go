@@ -489,11 +489,11 @@ func tableCmd(args []string) error {
 		}
 		g := "goroutines not measured (threads as a stand-in)"
 		if s.GoroutinesSource != "" {
-			g = fmt.Sprintf("goroutines (%s) first %.0f, after 1 min %.0f, last %.0f, max %.0f", s.GoroutinesSource,
-				s.Goroutines.First, s.GoroutinesAfterWarmup, s.Goroutines.Last, s.Goroutines.Max)
+			g = fmt.Sprintf("goroutines (%s) first %.0f, second minute %.0f, last minute %.0f, max %.0f (medians over the minutes)", s.GoroutinesSource,
+				s.Goroutines.First, s.GoroutinesAfterWarmup, s.GoroutinesEnd, s.Goroutines.Max)
 		}
-		fmt.Printf("| soak: memory and goroutines flat | %.0f min, %d samples: RSS first %.1f, after 1 min %.1f, last %.1f, max %.1f MiB; threads first %.0f, last %.0f, max %.0f; %s; %s | %s |\n",
-			s.Seconds/60, s.Samples, s.RSS.First/1024, s.RSSAfterWarmup/1024, s.RSS.Last/1024, s.RSS.Max/1024,
+		fmt.Printf("| soak: memory and goroutines flat | %.0f min, %d samples: RSS first %.1f, second minute %.1f, last minute %.1f (medians), last %.1f, max %.1f MiB; threads first %.0f, last %.0f, max %.0f; %s; %s | %s |\n",
+			s.Seconds/60, s.Samples, s.RSS.First/1024, s.RSSAfterWarmup/1024, s.RSSEnd/1024, s.RSS.Last/1024, s.RSS.Max/1024,
 			s.Threads.First, s.Threads.Last, s.Threads.Max, g, s.Why, verdict(s.Flat))
 		if r, ok := find(rows, "soak"); ok {
 			fmt.Printf("| soak: the load held | %s/s offered: %s/s achieved, p99 %s ms, %d errors | %s |\n",

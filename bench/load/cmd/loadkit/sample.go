@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -226,14 +227,17 @@ type soakSummary struct {
 	RSS              series  `json:"rss_kib"`
 	Threads          series  `json:"threads"`
 	Goroutines       series  `json:"goroutines"`
-	// RSSAfterWarmup is the RSS of the first sample at or after 60 s, the
-	// baseline of the flatness test (the first minute fills the pools). -1
-	// in the JSON stands for a value not measured.
+	// RSSAfterWarmup is the median RSS of the minute after the first, the
+	// baseline of the flatness test (the first minute fills the pools), and
+	// RSSEnd the median of the last minute. -1 in the JSON stands for a
+	// value not measured.
 	RSSAfterWarmup float64 `json:"rss_after_warmup_kib"`
-	// RSSSlopeKiBPerMin is the least-squares slope of RSS over the second
-	// half of the soak.
+	RSSEnd         float64 `json:"rss_end_kib"`
+	// RSSSlopeKiBPerMin is the Theil–Sen slope of RSS over the second half
+	// of the soak: the median of the slopes between every two samples.
 	RSSSlopeKiBPerMin     float64 `json:"rss_slope_second_half_kib_per_min"`
 	GoroutinesAfterWarmup float64 `json:"goroutines_after_warmup"`
+	GoroutinesEnd         float64 `json:"goroutines_end"`
 	Flat                  bool    `json:"flat"`
 	Why                   string  `json:"why"`
 }
@@ -242,7 +246,7 @@ type soakSummary struct {
 func (s soakSummary) jsonSafe() soakSummary {
 	for _, p := range []*float64{&s.RSS.First, &s.RSS.Last, &s.RSS.Max, &s.RSS.Min, &s.Threads.First, &s.Threads.Last,
 		&s.Threads.Max, &s.Threads.Min, &s.Goroutines.First, &s.Goroutines.Last, &s.Goroutines.Max, &s.Goroutines.Min,
-		&s.RSSAfterWarmup, &s.GoroutinesAfterWarmup, &s.RSSSlopeKiBPerMin} {
+		&s.RSSAfterWarmup, &s.RSSEnd, &s.GoroutinesAfterWarmup, &s.GoroutinesEnd, &s.RSSSlopeKiBPerMin} {
 		if math.IsNaN(*p) {
 			*p = -1
 		}
@@ -304,52 +308,93 @@ func summariseSamples(path string) (soakSummary, error) {
 	s.Samples, s.Seconds = len(t), t[len(t)-1]
 	s.RSS, s.Threads, s.Goroutines = mk(rss), mk(thr), mk(gor)
 	s.RSSAfterWarmup, s.GoroutinesAfterWarmup = math.NaN(), math.NaN()
+	// A collected heap's RSS is a sawtooth: between two samples 10 s apart
+	// it moves by 5 MiB on average and by 20 or more at times, so one sample
+	// says little about the level. The test reads levels as medians over a
+	// minute, and the trend as the median of the pairwise slopes
+	// (Theil–Sen), which one spike cannot tilt.
 	warm := math.Min(60, s.Seconds/2) // a short (trial) soak takes its middle
+	window := math.Min(60, s.Seconds/4)
+	var base, end, baseG, endG []float64
 	for i := range t {
-		if t[i] >= warm {
-			s.RSSAfterWarmup, s.GoroutinesAfterWarmup = rss[i], gor[i]
-			break
+		if t[i] >= warm && t[i] < warm+window {
+			base, baseG = appendNum(base, rss[i]), appendNum(baseG, gor[i])
+		}
+		if t[i] > s.Seconds-window {
+			end, endG = appendNum(end, rss[i]), appendNum(endG, gor[i])
 		}
 	}
-	// Least squares over the second half.
-	var sx, sy, sxx, sxy, n float64
+	s.RSSAfterWarmup, s.GoroutinesAfterWarmup = median(base), median(baseG)
+	s.RSSEnd, s.GoroutinesEnd = median(end), median(endG)
+	var half [][2]float64
 	for i := range t {
-		if t[i] < s.Seconds/2 || math.IsNaN(rss[i]) {
-			continue
+		if t[i] >= s.Seconds/2 && !math.IsNaN(rss[i]) {
+			half = append(half, [2]float64{t[i] / 60, rss[i]})
 		}
-		x := t[i] / 60
-		sx, sy, sxx, sxy, n = sx+x, sy+rss[i], sxx+x*x, sxy+x*rss[i], n+1
 	}
-	if n >= 2 && n*sxx-sx*sx > 0 {
-		s.RSSSlopeKiBPerMin = (n*sxy - sx*sy) / (n*sxx - sx*sx)
+	var slopes []float64
+	for i := range half {
+		for j := i + 1; j < len(half); j++ {
+			if dx := half[j][0] - half[i][0]; dx > 0 {
+				slopes = append(slopes, (half[j][1]-half[i][1])/dx)
+			}
+		}
 	}
-	// Flat: the last RSS is within 10% (or 4 MiB) of the RSS after the first
-	// minute, the second half does not trend up by more than 1 MiB a minute,
-	// and the goroutines (or, without them, the threads) end where they were
-	// after the first minute, give or take the load's own in-flight calls.
+	s.RSSSlopeKiBPerMin = median(slopes)
+	if math.IsNaN(s.RSSSlopeKiBPerMin) {
+		s.RSSSlopeKiBPerMin = 0
+	}
+	// Flat: the last minute's median RSS is within 10% (or 4 MiB) of the
+	// median of the minute after the first, the second half does not trend
+	// up by more than 1 MiB a minute, and the goroutines (or, without them,
+	// the threads) end where they were after the first minute, give or take
+	// the load's own in-flight calls.
 	var why []string
-	growth := s.RSS.Last - s.RSSAfterWarmup
+	growth := s.RSSEnd - s.RSSAfterWarmup
 	s.Flat = true
 	if growth > math.Max(0.10*s.RSSAfterWarmup, 4096) {
 		s.Flat = false
-		why = append(why, fmt.Sprintf("RSS grew %.1f MiB after the first minute", growth/1024))
+		why = append(why, fmt.Sprintf("RSS grew %.1f MiB after the first minute (medians over a minute)", growth/1024))
 	}
 	if s.RSSSlopeKiBPerMin > 1024 {
 		s.Flat = false
 		why = append(why, fmt.Sprintf("RSS trends up %.1f MiB/min in the second half", s.RSSSlopeKiBPerMin/1024))
 	}
-	if !math.IsNaN(s.Goroutines.Last) && !math.IsNaN(s.GoroutinesAfterWarmup) {
-		if s.Goroutines.Last > 2*s.GoroutinesAfterWarmup+50 {
+	if !math.IsNaN(s.GoroutinesEnd) && !math.IsNaN(s.GoroutinesAfterWarmup) {
+		if s.GoroutinesEnd > 2*s.GoroutinesAfterWarmup+50 {
 			s.Flat = false
-			why = append(why, fmt.Sprintf("goroutines went from %.0f to %.0f", s.GoroutinesAfterWarmup, s.Goroutines.Last))
+			why = append(why, fmt.Sprintf("goroutines went from %.0f to %.0f", s.GoroutinesAfterWarmup, s.GoroutinesEnd))
 		}
 	} else if s.Threads.Last > 2*s.Threads.First+10 {
 		s.Flat = false
 		why = append(why, fmt.Sprintf("threads went from %.0f to %.0f", s.Threads.First, s.Threads.Last))
 	}
 	if s.Flat {
-		why = append(why, fmt.Sprintf("RSS %+.1f MiB after the first minute, second-half slope %+.2f MiB/min", growth/1024, s.RSSSlopeKiBPerMin/1024))
+		why = append(why, fmt.Sprintf("RSS %+.1f MiB after the first minute (medians over a minute), second-half slope %+.2f MiB/min", growth/1024, s.RSSSlopeKiBPerMin/1024))
 	}
 	s.Why = strings.Join(why, "; ")
 	return s, nil
+}
+
+// appendNum appends v unless it was not measured.
+func appendNum(xs []float64, v float64) []float64 {
+	if math.IsNaN(v) {
+		return xs
+	}
+	return append(xs, v)
+}
+
+// median is the middle of xs (the mean of the two middles for an even
+// count); NaN for none.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	v := slices.Clone(xs)
+	slices.Sort(v)
+	if n := len(v); n%2 == 1 {
+		return v[n/2]
+	} else {
+		return (v[n/2-1] + v[n/2]) / 2
+	}
 }
