@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -27,6 +26,7 @@ import (
 
 	"github.com/civic-standards/coverage/bench/scenarios"
 	"github.com/civic-standards/coverage/coverage/geo"
+	"github.com/civic-standards/coverage/internal/race"
 	coveragev1 "github.com/civic-standards/coverage/proto/coverage/v1"
 )
 
@@ -167,21 +167,6 @@ func TestStreamClientGoneFreesServer(t *testing.T) {
 	}
 }
 
-// raceEnabled reports a binary built with -race, which runs the coverage
-// computation about ten times slower.
-func raceEnabled() bool {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range info.Settings {
-		if s.Key == "-race" {
-			return s.Value == "true"
-		}
-	}
-	return false
-}
-
 // bigCity is a city of the first n stops of the million-stop benchmark
 // scenario over its 1,500 km² area, taken from the scenario's plane back to
 // longitude and latitude around Changchun.
@@ -229,7 +214,7 @@ func TestCancelledCoverageStopsPromptly(t *testing.T) {
 	// 500,000 stops over 1,500 km²; under the race detector 200,000, which
 	// take about as long as the 500,000 do without it.
 	n := 500_000
-	if raceEnabled() {
+	if race.Enabled {
 		n = 200_000
 	}
 	svc := NewService(testCatalog(t))
@@ -253,7 +238,7 @@ func TestCancelledCoverageStopsPromptly(t *testing.T) {
 	// milliseconds without it), so there the bound only tells a handler
 	// that checks from one that does not (which is seconds late).
 	bound := 100 * time.Millisecond
-	if raceEnabled() {
+	if race.Enabled {
 		bound = time.Second
 	}
 
@@ -362,7 +347,7 @@ func TestCancelledAreaPreparationStopsPromptly(t *testing.T) {
 	// Under the race detector 200,000 vertices, which take about as long
 	// as the 1,000,000 do without it.
 	n := DefaultMaxVertices
-	if raceEnabled() {
+	if race.Enabled {
 		n = 200_000
 	}
 	svc := NewService(testCatalog(t))
@@ -382,7 +367,7 @@ func TestCancelledAreaPreparationStopsPromptly(t *testing.T) {
 	}
 	// As in TestCancelledCoverageStopsPromptly.
 	bound := 100 * time.Millisecond
-	if raceEnabled() {
+	if race.Enabled {
 		bound = time.Second
 	}
 	// 50 ms in, the server is converting and projecting the positions;

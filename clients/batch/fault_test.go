@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/civic-standards/coverage/clients/batch"
 	"github.com/civic-standards/coverage/coverage"
+	"github.com/civic-standards/coverage/internal/race"
 	coveragev1 "github.com/civic-standards/coverage/proto/coverage/v1"
 	"github.com/civic-standards/coverage/server"
 	"github.com/civic-standards/coverage/server/servertest"
@@ -76,21 +76,6 @@ type faultBatch struct {
 	inputs []batch.Input
 	ref    run
 	items  []*coveragev1.AuditItem
-}
-
-// raceEnabled reports a binary built with -race, in which a batch runs
-// several times slower.
-func raceEnabled() bool {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range info.Settings {
-		if s.Key == "-race" {
-			return s.Value == "true"
-		}
-	}
-	return false
 }
 
 func newFaultBatch(t *testing.T, n int) *faultBatch {
@@ -180,7 +165,7 @@ func TestSIGTERMDuringBatch(t *testing.T) {
 	// 3,000 settlements; under the race detector, where they take about
 	// 10 s a run, 1,000.
 	n := 3000
-	if raceEnabled() {
+	if race.Enabled {
 		n = 1000
 	}
 	b := newFaultBatch(t, n)
@@ -334,7 +319,7 @@ func TestCancelWhileServersDown(t *testing.T) {
 		t.Skip("starts a server process")
 	}
 	n := 1000
-	if raceEnabled() {
+	if race.Enabled {
 		n = 500
 	}
 	b := newFaultBatch(t, n)

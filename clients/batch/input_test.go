@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/civic-standards/coverage/internal/race"
 	coveragev1 "github.com/civic-standards/coverage/proto/coverage/v1"
 )
 
@@ -225,7 +226,7 @@ func TestReadJSONLBadRecords(t *testing.T) {
 
 func TestReadJSONLLongLine(t *testing.T) {
 	size := 20 << 20
-	if raceEnabled {
+	if race.Enabled {
 		// The race detector makes the first write to fresh memory tens of
 		// times slower; 2 MiB is still far past bufio.Scanner's default.
 		size = 2 << 20

@@ -1,7 +1,6 @@
 package batch_test
 
 import (
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,31 +10,17 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/civic-standards/coverage/clients/batch"
-	"github.com/civic-standards/coverage/coverage"
 	coveragev1 "github.com/civic-standards/coverage/proto/coverage/v1"
-	"github.com/civic-standards/coverage/server"
+	"github.com/civic-standards/coverage/server/servertest"
 )
 
 // startDelayed serves the coverage service on a loopback port until the test
 // ends, holding back every message a stream sends by delay.
 func startDelayed(t *testing.T, delay time.Duration) string {
 	t.Helper()
-	catalog, err := coverage.DefaultCatalog()
-	if err != nil {
-		t.Fatal(err)
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := grpc.NewServer(grpc.ChainStreamInterceptor(func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	return servertest.StartService(t, grpc.ChainStreamInterceptor(func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		return handler(srv, delayedStream{ss, delay})
 	}))
-	coveragev1.RegisterCoverageServiceServer(s, server.NewService(catalog))
-	done := make(chan struct{})
-	go func() { defer close(done); _ = s.Serve(lis) }()
-	t.Cleanup(func() { s.Stop(); <-done })
-	return lis.Addr().String()
 }
 
 type delayedStream struct {

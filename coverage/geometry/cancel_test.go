@@ -5,28 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime/debug"
 	"testing"
 	"time"
 
 	"github.com/civic-standards/coverage/bench/scenarios"
 	"github.com/civic-standards/coverage/coverage/geometry"
+	"github.com/civic-standards/coverage/internal/race"
 )
-
-// raceEnabled reports a binary built with -race, which runs the geometry
-// about ten times slower.
-func raceEnabled() bool {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range info.Settings {
-		if s.Key == "-race" {
-			return s.Value == "true"
-		}
-	}
-	return false
-}
 
 // cancelBound is how soon after its context is done NewRegionContext must
 // return: production's 100 ms, or under the race detector, which slows the
@@ -34,7 +19,7 @@ func raceEnabled() bool {
 // from one that does not (which is late by a third of a second or more
 // without the race detector, seconds with it).
 func cancelBound() time.Duration {
-	if raceEnabled() {
+	if race.Enabled {
 		return time.Second
 	}
 	return 100 * time.Millisecond
@@ -165,7 +150,7 @@ func TestCancelledNewRegionStopsPromptly(t *testing.T) {
 		t.Skip("builds regions of 1,000,000 vertices")
 	}
 	polys, _ := millionVertexArea()
-	if raceEnabled() {
+	if race.Enabled {
 		// Every fifth vertex: 200,000, which take about as long under the
 		// race detector as the million do without it.
 		ring := polys[0][0]

@@ -69,6 +69,17 @@ func StartTLS(t testing.TB, files server.TLSFiles, tokens *server.Tokens) string
 	if err != nil {
 		t.Fatal(err)
 	}
+	return StartService(t, grpc.Creds(credentials.NewTLS(cfg)),
+		grpc.ChainUnaryInterceptor(tokens.UnaryServerInterceptor()),
+		grpc.ChainStreamInterceptor(tokens.StreamServerInterceptor()))
+}
+
+// StartService serves the coverage service alone on a plain gRPC server with
+// opts, on a loopback port until the test ends, and returns its address: for
+// clients' tests that need a server the full assembly does not make (one
+// with its own interceptors, say).
+func StartService(t testing.TB, opts ...grpc.ServerOption) string {
+	t.Helper()
 	catalog, err := coverage.DefaultCatalog()
 	if err != nil {
 		t.Fatal(err)
@@ -77,9 +88,7 @@ func StartTLS(t testing.TB, files server.TLSFiles, tokens *server.Tokens) string
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := grpc.NewServer(grpc.Creds(credentials.NewTLS(cfg)),
-		grpc.ChainUnaryInterceptor(tokens.UnaryServerInterceptor()),
-		grpc.ChainStreamInterceptor(tokens.StreamServerInterceptor()))
+	s := grpc.NewServer(opts...)
 	coveragev1.RegisterCoverageServiceServer(s, server.NewService(catalog))
 	done := make(chan struct{})
 	go func() { defer close(done); _ = s.Serve(lis) }()
