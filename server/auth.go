@@ -163,25 +163,23 @@ func splitPolicy(rest string) (name, policy string, ok bool, err error) {
 	return rest, "", false, nil
 }
 
-// policyService is the service whose methods a policy names by their short
-// names; policyServices are the services a policy may name, by their full
-// names, with their full method names. Open methods are in none of them.
+// policyService is the service whose methods policies name, and
+// policyMethods its full method names ("/coverage.v1.CoverageService/Audit").
+// Open methods are not among them.
 var (
-	policyService  = &coveragev1.CoverageService_ServiceDesc
-	policyServices = servicesMethods(policyService)
+	policyService = &coveragev1.CoverageService_ServiceDesc
+	policyMethods = fullMethodNames(policyService)
 )
 
-func servicesMethods(descs ...*grpc.ServiceDesc) map[string][]string {
-	services := map[string][]string{}
-	for _, d := range descs {
-		for _, m := range d.Methods {
-			services[d.ServiceName] = append(services[d.ServiceName], "/"+d.ServiceName+"/"+m.MethodName)
-		}
-		for _, st := range d.Streams {
-			services[d.ServiceName] = append(services[d.ServiceName], "/"+d.ServiceName+"/"+st.StreamName)
-		}
+func fullMethodNames(d *grpc.ServiceDesc) []string {
+	var names []string
+	for _, m := range d.Methods {
+		names = append(names, "/"+d.ServiceName+"/"+m.MethodName)
 	}
-	return services
+	for _, st := range d.Streams {
+		names = append(names, "/"+d.ServiceName+"/"+st.StreamName)
+	}
+	return names
 }
 
 // parsePolicy turns the list of a methods= field into the set of full method
@@ -200,15 +198,13 @@ func parsePolicy(list string) (map[string]struct{}, error) {
 			full = policyService.ServiceName + "/" + item
 		}
 		full = "/" + strings.TrimPrefix(full, "/")
-		service, method, _ := strings.Cut(full[1:], "/")
-		methods, known := policyServices[service]
-		if known && method == "*" {
-			for _, m := range methods {
+		if full == "/"+policyService.ServiceName+"/*" {
+			for _, m := range policyMethods {
 				allowed[m] = struct{}{}
 			}
 			continue
 		}
-		if !known || !slices.Contains(methods, full) {
+		if !slices.Contains(policyMethods, full) {
 			return nil, fmt.Errorf("unknown method %q in %s (want a method of %s, such as Audit, %s/Audit, /%s/Audit or %s/*)",
 				clip(item, 100), policyKey, policyService.ServiceName, policyService.ServiceName, policyService.ServiceName, policyService.ServiceName)
 		}
