@@ -92,6 +92,15 @@ func datumOf(c CoordinateSystem) geo.Datum {
 // cancellation: a few milliseconds of work.
 const cancelCheckEvery = 16384
 
+// cancelledAt is ctx's error when position n is one at which to check
+// (every cancelCheckEvery, from the first), and nil otherwise.
+func cancelledAt(ctx context.Context, n int) error {
+	if n%cancelCheckEvery != 0 {
+		return nil
+	}
+	return ctx.Err()
+}
+
 // MeasureStopCoverage measures the share of the settlement's central area
 // within radius metres of its bus stops. Geometry errors are CodeInvalid and
 // name the field, the ring and the problem.
@@ -227,10 +236,9 @@ func prepareArea(ctx context.Context, g *Geometry) (*preparedArea, error) {
 			}
 			out := make([]geo.LonLat, 0, len(ring)-1)
 			for k, p := range ring[:len(ring)-1] {
-				if positions++; positions%cancelCheckEvery == 0 {
-					if err := ctx.Err(); err != nil {
-						return nil, err
-					}
+				positions++
+				if err := cancelledAt(ctx, positions); err != nil {
+					return nil, err
 				}
 				if msg := geo.CheckPosition(p); msg != "" {
 					v.add(fmt.Sprintf(posFmt, path, k), "%s", msg)
@@ -270,10 +278,9 @@ func prepareArea(ctx context.Context, g *Geometry) (*preparedArea, error) {
 		for ri, ring := range poly {
 			pr := make(geometry.Ring, len(ring))
 			for k, p := range ring {
-				if positions++; positions%cancelCheckEvery == 0 {
-					if err := ctx.Err(); err != nil {
-						return nil, err
-					}
+				positions++
+				if err := cancelledAt(ctx, positions); err != nil {
+					return nil, err
 				}
 				x, y := proj.Forward(p[0], p[1])
 				if math.Abs(x) > maxHalfExtentM || math.Abs(y) > maxHalfExtentM {
@@ -326,10 +333,8 @@ func prepareStops(ctx context.Context, g *Geometry, proj *geo.LAEA) ([]geometry.
 	var v violations
 	stops := make([]geometry.Point, 0, len(points))
 	for k, p := range points {
-		if k%cancelCheckEvery == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
+		if err := cancelledAt(ctx, k); err != nil {
+			return nil, err
 		}
 		if msg := geo.CheckPosition(p); msg != "" {
 			v.add(field+path(k), "%s", msg)
@@ -360,10 +365,8 @@ func populationCoverage(ctx context.Context, s *Settlement, area *preparedArea, 
 	}
 	pc := &PopulationCoverage{Points: len(qs)}
 	for i, p := range s.PopulationPoints {
-		if i%cancelCheckEvery == cancelCheckEvery-1 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
+		if err := cancelledAt(ctx, i); err != nil {
+			return nil, err
 		}
 		// Residents outside the central area are outside the standard's scope.
 		if !area.region.Contains(qs[i]) {
@@ -392,10 +395,8 @@ func preparePopulation(ctx context.Context, s *Settlement, proj *geo.LAEA) ([]ge
 	d := datumOf(s.PopulationCRS)
 	qs := make([]geometry.Point, len(s.PopulationPoints))
 	for i, p := range s.PopulationPoints {
-		if i%cancelCheckEvery == cancelCheckEvery-1 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
+		if err := cancelledAt(ctx, i); err != nil {
+			return nil, err
 		}
 		// The path is written only for a point that is refused: a city may
 		// send a million.
