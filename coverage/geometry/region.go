@@ -651,7 +651,8 @@ func (g *edgeGrid) computeInside(cc *canceller, edges []edge) error {
 		}
 		sort.Float64s(xs)
 		margin := 1e-6 * g.size
-		if err := cc.tick(g.nx + len(rowEdges)); err != nil {
+		// The row's edges and their sort; its cells are counted below.
+		if err := cc.tick(len(rowEdges)); err != nil {
 			return err
 		}
 		for cx := 0; cx < g.nx; cx++ {
