@@ -392,9 +392,9 @@ func median(xs []float64) float64 {
 	}
 	v := slices.Clone(xs)
 	slices.Sort(v)
-	if n := len(v); n%2 == 1 {
+	n := len(v)
+	if n%2 == 1 {
 		return v[n/2]
-	} else {
-		return (v[n/2-1] + v[n/2]) / 2
 	}
+	return (v[n/2-1] + v[n/2]) / 2
 }
