@@ -96,29 +96,28 @@ func TestMaxMessageBytesOnGRPCPort(t *testing.T) {
 	_, err = ts.client.Audit(ctx, bigRequest)
 	tooBig("an audit of 500 stops", err, "received message larger than max")
 
+	// streamOne sends s on a new stream and returns what ends its first
+	// answer.
+	streamOne := func(s *coveragev1.Settlement) error {
+		t.Helper()
+		stream, err := ts.client.AuditStream(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := stream.Send(&coveragev1.AuditStreamRequest{Settlement: s}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = stream.Recv()
+		return err
+	}
+
 	// On a stream, an oversized message ends that stream.
-	stream, err := ts.client.AuditStream(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := stream.Send(&coveragev1.AuditStreamRequest{Settlement: bigRequest.GetSettlement()}); err != nil {
-		t.Fatal(err)
-	}
-	_, err = stream.Recv()
-	tooBig("a stream message over the limit", err, "received message larger than max")
+	tooBig("a stream message over the limit", streamOne(bigRequest.GetSettlement()), "received message larger than max")
 
 	// The response limit: the town's audit is larger than the limit.
 	_, err = ts.client.Audit(ctx, smallRequest)
 	tooBig("an audit whose answer is over the limit", err, fmt.Sprintf("trying to send message larger than max (%d vs. %d)", proto.Size(answer), limit))
-	stream, err = ts.client.AuditStream(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := stream.Send(&coveragev1.AuditStreamRequest{Settlement: smallRequest.GetSettlement()}); err != nil {
-		t.Fatal(err)
-	}
-	_, err = stream.Recv()
-	tooBig("a stream item over the limit", err, "trying to send message larger than max")
+	tooBig("a stream item over the limit", streamOne(smallRequest.GetSettlement()), "trying to send message larger than max")
 
 	// The connection serves on: a small answer, and a request at the limit.
 	if resp, err := healthpb.NewHealthClient(ts.conn).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
