@@ -43,12 +43,18 @@ package server
 //	coverage_stop_coverage_stops                                    histogram of stop counts
 //	coverage_stop_coverage_vertices                                 histogram of vertex counts
 //
-// Process and runtime: the standard go_* and process_* collectors.
+// Process and runtime: the standard go_* and process_* collectors, and
+// two series from the runtime's own metrics that tell a leak from the
+// collector's sawtooth:
+//
+//	go_gc_heap_live_bytes    heap bytes the last collection found reachable
+//	go_gc_heap_goal_bytes    heap size at which the next collection ends
 
 import (
 	"context"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -170,7 +176,8 @@ func newMetrics() *metrics {
 		}),
 	}
 	m.reg.MustRegister(
-		collectors.NewGoCollector(),
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
+			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/gc/heap/(live|goal):bytes$`)})),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.grpcStarted, m.grpcHandled, m.grpcMsgReceived, m.grpcMsgSent, m.grpcHandling, m.streamsInFlight,
 		m.httpRequests, m.httpDuration, m.httpInFlight,

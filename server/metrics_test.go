@@ -248,10 +248,13 @@ func TestMetricsGRPC(t *testing.T) {
 	if b := finiteBounds(metricsSeries(fams, "grpc_server_handling_seconds", withCode(unaryLabels("GetRuleset"), "InvalidArgument"))); len(b) == 0 || b[0] != 0.0005 || b[len(b)-1] != 30 {
 		t.Errorf("grpc_server_handling_seconds buckets %v, want 0.5 ms to 30 s", b)
 	}
-	for _, name := range []string{"go_goroutines", "go_memstats_heap_alloc_bytes"} {
+	for _, name := range []string{"go_goroutines", "go_memstats_heap_alloc_bytes", "go_gc_heap_live_bytes", "go_gc_heap_goal_bytes"} {
 		if fams[name] == nil {
-			t.Errorf("no %s: the Go collector is missing", name)
+			t.Errorf("no %s: the Go collector is missing or lacks the runtime metric", name)
 		}
+	}
+	if g := fams["go_gc_heap_goal_bytes"]; g != nil && g.GetMetric()[0].GetGauge().GetValue() <= 0 {
+		t.Errorf("go_gc_heap_goal_bytes %v, want a positive goal", g.GetMetric()[0].GetGauge().GetValue())
 	}
 	if runtime.GOOS == "linux" && fams["process_start_time_seconds"] == nil {
 		t.Error("no process_start_time_seconds: the process collector is missing")

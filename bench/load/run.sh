@@ -9,6 +9,7 @@
 #   DURATION=60s bash bench/load/run.sh              # longer runs
 #   SOAK=10m bash bench/load/run.sh                  # (a)–(d), then the soak (e)
 #   SCENARIOS= SOAK=10m bash bench/load/run.sh       # the soak alone, at half the peak of the last run
+#   SCENARIOS= SOAK=10m SOAK_STALL=3m:1m bash bench/load/run.sh  # the soak, every CPU kept busy from 3 to 4 min
 #
 # Scenarios (SCENARIOS, space-separated; default all four):
 #   grpc-audit         (a) unary Audit, no geometry: a ramp of fixed rates (RAMP_RATES, RAMP_STEP
@@ -26,7 +27,8 @@
 #                          closed loop with RESULT_VIEW_BASIC
 #   stream-audit       (d) AuditStream through `coverage audit` on STREAM_N towns, pass after pass
 # and, when SOAK is set, (e) the soak: (a) at SOAK_RATE (default half the gRPC peak) for SOAK on a
-# fresh server, its RSS, threads and goroutines sampled every 10 s.
+# fresh server, its RSS, threads, goroutines and heap sampled every SOAK_EVERY; with SOAK_STALL=AT:FOR,
+# loadkit hog keeps every CPU busy from AT into the soak for FOR, a slow phase of the machine on purpose.
 #
 # Raw outputs: bench/results/load-*.json and load-*.txt; the Markdown summary is printed and
 # written to bench/results/load-summary.md (load-soak-summary.md for the soak).
@@ -38,7 +40,8 @@ DURATION=${DURATION:-30s}
 SCENARIOS=${SCENARIOS-grpc-audit grpc-coverage-mid rest-audit stream-audit}
 SOAK=${SOAK:-}
 SOAK_RATE=${SOAK_RATE:-}
-SOAK_EVERY=${SOAK_EVERY:-10s}
+SOAK_EVERY=${SOAK_EVERY:-5s}
+SOAK_STALL=${SOAK_STALL:-}                # AT:FOR, e.g. 3m:1m: every CPU busy from AT into the soak, for FOR
 RAMP_RATES=${RAMP_RATES:-2000 3000 4000 5000 6000 8000 10000 15000 20000}
 RAMP_STEP=${RAMP_STEP:-10s}
 TARGET_RATE=${TARGET_RATE:-10000}
@@ -67,7 +70,9 @@ mkdir -p "$OUT"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/coverage-load.XXXXXX")
 SERVER_PID=
 SAMPLER_PID=
+HOG_PID=
 cleanup() {
+	if [[ -n $HOG_PID ]]; then kill "$HOG_PID" 2>/dev/null || true; fi
 	if [[ -n $SAMPLER_PID ]]; then kill "$SAMPLER_PID" 2>/dev/null || true; fi
 	if [[ -n $SERVER_PID ]]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
 	rm -rf "$WORK"
@@ -99,7 +104,7 @@ LK=$WORK/loadkit
 	echo "loadavg:   $(cat /proc/loadavg)"
 	echo "ghz:       $(awk '$1 == "github.com/bojand/ghz" && NF > 1 {print $2}' tools/go.mod)"
 	echo "vegeta:    $(awk '$1 == "github.com/tsenart/vegeta/v12" && NF > 1 {print $2}' tools/go.mod)"
-	echo "settings:  DURATION=$DURATION WARMUP=$WARMUP RAMP_RATES='$RAMP_RATES' RAMP_STEP=$RAMP_STEP TARGET_RATE=$TARGET_RATE TARGET_RUNS=$TARGET_RUNS CLIENT=$CLIENT STD=$STD SERVER_ENV='$SERVER_ENV' GRPC_CONNECTIONS=$GRPC_CONNECTIONS MAX_CONCURRENCY=$MAX_CONCURRENCY MID_CONCURRENCY=$MID_CONCURRENCY REST_WORKERS=$REST_WORKERS REST_OPEN_WORKERS=$REST_OPEN_WORKERS STREAM_N=$STREAM_N STREAM_STREAMS=$STREAM_STREAMS GHZ=$GHZ VEGETA=$VEGETA BASIC=$BASIC SOAK=$SOAK SOAK_EVERY=$SOAK_EVERY"
+	echo "settings:  DURATION=$DURATION WARMUP=$WARMUP RAMP_RATES='$RAMP_RATES' RAMP_STEP=$RAMP_STEP TARGET_RATE=$TARGET_RATE TARGET_RUNS=$TARGET_RUNS CLIENT=$CLIENT STD=$STD SERVER_ENV='$SERVER_ENV' GRPC_CONNECTIONS=$GRPC_CONNECTIONS MAX_CONCURRENCY=$MAX_CONCURRENCY MID_CONCURRENCY=$MID_CONCURRENCY REST_WORKERS=$REST_WORKERS REST_OPEN_WORKERS=$REST_OPEN_WORKERS STREAM_N=$STREAM_N STREAM_STREAMS=$STREAM_STREAMS GHZ=$GHZ VEGETA=$VEGETA BASIC=$BASIC SOAK=$SOAK SOAK_EVERY=$SOAK_EVERY SOAK_STALL=$SOAK_STALL"
 	echo "settlement: $SETTLEMENT"
 } >"$WORK/env.txt"
 
@@ -352,7 +357,19 @@ if [[ -n $SOAK ]]; then
 	if [[ $goroutines_from == schedtrace ]]; then sampler_args+=(-schedtrace "$OUT/load-soak-server-log.txt"); fi
 	"$LK" sample "${sampler_args[@]}" &
 	SAMPLER_PID=$!
-	SKIP_QUIET=1 grpcload_run "$SOAK_ROWS" soak "$AUDIT_LABEL" "$SOAK_RATE/s open loop (half the peak)" "$SOAK_RATE" "$SOAK" audit.bin Audit
+	offered="$SOAK_RATE/s open loop (half the peak)"
+	if [[ -n $SOAK_STALL ]]; then
+		# AT counts from the generator's start, its warm-up (WARMUP) included.
+		"$LK" hog -after "${SOAK_STALL%%:*}" -for "${SOAK_STALL#*:}" 2>"$OUT/load-soak-hog.txt" &
+		HOG_PID=$!
+		offered="$offered, every CPU kept busy from ${SOAK_STALL%%:*} for ${SOAK_STALL#*:}"
+	fi
+	SKIP_QUIET=1 grpcload_run "$SOAK_ROWS" soak "$AUDIT_LABEL" "$offered" "$SOAK_RATE" "$SOAK" audit.bin Audit
+	if [[ -n $HOG_PID ]]; then
+		kill -TERM "$HOG_PID" 2>/dev/null || true
+		wait "$HOG_PID" || true
+		HOG_PID=
+	fi
 	sleep 1
 	kill -TERM "$SAMPLER_PID"
 	wait "$SAMPLER_PID" || true

@@ -16,6 +16,7 @@
 //	loadkit record ...                  # one normalised result row from a ghz/vegeta/stream report
 //	loadkit table -rows FILE            # the Markdown summary of the rows
 //	loadkit stalls [-duration 1m] [-out FILE] # how late a real-time thread wakes, second by second
+//	loadkit hog [-after 6m] [-for 1m]   # keep every CPU busy for a while: a slow phase on purpose
 //
 // None of it is part of the service.
 package main
@@ -43,6 +44,7 @@ func main() {
 		"record":        recordCmd,
 		"table":         tableCmd,
 		"stalls":        stallsCmd,
+		"hog":           hogCmd,
 	}
 	cmd, ok := cmds[os.Args[1]]
 	if !ok {
@@ -63,6 +65,6 @@ type exitError int
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
 func printUsage() {
-	fmt.Fprintln(os.Stderr, "usage: loadkit payloads|ports|wait|cpu|quiet|exec|trim-ghz|stream|sample|probe-metrics|record|table|stalls [flags]")
+	fmt.Fprintln(os.Stderr, "usage: loadkit payloads|ports|wait|cpu|quiet|exec|trim-ghz|stream|sample|probe-metrics|record|table|stalls|hog [flags]")
 	os.Exit(2)
 }

@@ -492,6 +492,9 @@ func tableCmd(args []string) error {
 			g = fmt.Sprintf("goroutines (%s) first %.0f, second minute %.0f, last minute %.0f, max %.0f (medians over the minutes)", s.GoroutinesSource,
 				s.Goroutines.First, s.GoroutinesAfterWarmup, s.GoroutinesEnd, s.Goroutines.Max)
 		}
+		if !math.IsNaN(s.HeapLiveAfterWarmup) {
+			g += fmt.Sprintf("; live heap second minute %.1f, last minute %.1f MiB (medians)", s.HeapLiveAfterWarmup/1024, s.HeapLiveEnd/1024)
+		}
 		fmt.Printf("| soak: memory and goroutines flat | %.0f min, %d samples: RSS first %.1f, second minute %.1f, last minute %.1f (medians), last %.1f, max %.1f MiB; threads first %.0f, last %.0f, max %.0f; %s; %s | %s |\n",
 			s.Seconds/60, s.Samples, s.RSS.First/1024, s.RSSAfterWarmup/1024, s.RSSEnd/1024, s.RSS.Last/1024, s.RSS.Max/1024,
 			s.Threads.First, s.Threads.Last, s.Threads.Max, g, s.Why, verdict(s.Flat))

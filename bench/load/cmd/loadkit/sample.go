@@ -23,12 +23,21 @@ import (
 // signalled, or -duration passes, and writes one CSV row per sample:
 //
 //	elapsed_s, rss_kib, threads, goroutines, goroutines_source, heap_inuse_bytes,
-//	heap_idle_bytes, heap_released_bytes, next_gc_bytes, stack_inuse_bytes
+//	heap_idle_bytes, heap_released_bytes, next_gc_bytes, stack_inuse_bytes,
+//	rss_anon_kib, rss_file_kib, sys_bytes, gc_sys_bytes, other_sys_bytes,
+//	mspan_sys_bytes, heap_live_bytes, heap_goal_bytes
 //
-// The last five come from the server's metrics too (go_memstats_*): with
-// them, resident memory that the runtime keeps for its heap goal (idle, not
-// yet released) can be told from memory in use.
-// RSS and threads come from /proc/PID/status (VmRSS, Threads). Goroutines
+// The *_bytes columns come from the server's metrics too (go_memstats_*):
+// with them, resident memory that the runtime keeps for its heap goal (idle,
+// not yet released) can be told from memory in use, and the runtime's own
+// bookkeeping from the heap. RSS is split as the kernel counts it: anonymous
+// memory (the heap, stacks, the runtime's structures) and pages of the
+// binary and other mapped files, which a process touching code for the
+// first time adds once and which cannot grow past the files' size. The
+// heap's live bytes (go_gc_heap_live_bytes: what the last collection found
+// reachable) are what a leak would grow; the goal is what the collector
+// lets the heap reach before its next collection, GOGC above the live bytes.
+// RSS and threads come from /proc/PID/status (VmRSS, Threads, RssAnon, RssFile). Goroutines
 // come from the server's GET /metrics (go_goroutines) when it answers;
 // otherwise from the runtime's scheduler trace (GODEBUG=schedtrace=…,
 // scheddetail=1 on the server, which lists every goroutine on stderr) when
@@ -58,7 +67,14 @@ func sampleCmd(args []string) error {
 	defer f.Close()
 	w := csv.NewWriter(f)
 	memstats := []string{"heap_inuse_bytes", "heap_idle_bytes", "heap_released_bytes", "next_gc_bytes", "stack_inuse_bytes"}
-	w.Write(append([]string{"elapsed_s", "rss_kib", "threads", "goroutines", "goroutines_source"}, memstats...))
+	sysstats := []string{"go_memstats_sys_bytes", "go_memstats_gc_sys_bytes", "go_memstats_other_sys_bytes",
+		"go_memstats_mspan_sys_bytes", "go_gc_heap_live_bytes", "go_gc_heap_goal_bytes"}
+	header := append([]string{"elapsed_s", "rss_kib", "threads", "goroutines", "goroutines_source"}, memstats...)
+	header = append(header, "rss_anon_kib", "rss_file_kib")
+	for _, name := range sysstats {
+		header = append(header, strings.TrimPrefix(strings.TrimPrefix(name, "go_memstats_"), "go_gc_"))
+	}
+	w.Write(header)
 	w.Flush()
 	client := &http.Client{Timeout: 2 * time.Second}
 	start := time.Now()
@@ -70,7 +86,7 @@ func sampleCmd(args []string) error {
 			return nil // the server has exited
 		}
 		g, src := "", ""
-		mem := make([]string, len(memstats))
+		mem, sys := make([]string, len(memstats)), make([]string, len(sysstats))
 		if *metrics != "" {
 			if m, err := scrape(client, *metrics); err == nil {
 				if v, ok := m["go_goroutines"]; ok {
@@ -81,6 +97,11 @@ func sampleCmd(args []string) error {
 						mem[i] = strconv.FormatFloat(v, 'f', -1, 64)
 					}
 				}
+				for i, name := range sysstats {
+					if v, ok := m[name]; ok {
+						sys[i] = strconv.FormatFloat(v, 'f', -1, 64)
+					}
+				}
 			}
 		}
 		if g == "" && *schedtrace != "" {
@@ -88,7 +109,9 @@ func sampleCmd(args []string) error {
 				g, src = strconv.Itoa(n), "schedtrace"
 			}
 		}
-		w.Write(append([]string{fmt.Sprintf("%.0f", time.Since(start).Seconds()), st["VmRSS"], st["Threads"], g, src}, mem...))
+		row := append([]string{fmt.Sprintf("%.0f", time.Since(start).Seconds()), st["VmRSS"], st["Threads"], g, src}, mem...)
+		row = append(row, st["RssAnon"], st["RssFile"])
+		w.Write(append(row, sys...))
 		w.Flush()
 		if err := w.Error(); err != nil {
 			return err
@@ -238,15 +261,22 @@ type soakSummary struct {
 	RSSSlopeKiBPerMin     float64 `json:"rss_slope_second_half_kib_per_min"`
 	GoroutinesAfterWarmup float64 `json:"goroutines_after_warmup"`
 	GoroutinesEnd         float64 `json:"goroutines_end"`
-	Flat                  bool    `json:"flat"`
-	Why                   string  `json:"why"`
+	// HeapLiveAfterWarmup and HeapLiveEnd are the medians of the heap's
+	// live bytes (what the last collection found reachable) over the same
+	// two minutes, in KiB: what a leak grows, without the collector's
+	// sawtooth. -1: not sampled (soaks recorded before the column).
+	HeapLiveAfterWarmup float64 `json:"heap_live_after_warmup_kib"`
+	HeapLiveEnd         float64 `json:"heap_live_end_kib"`
+	Flat                bool    `json:"flat"`
+	Why                 string  `json:"why"`
 }
 
 // jsonSafe replaces NaN (not measured) with -1: JSON has no NaN.
 func (s soakSummary) jsonSafe() soakSummary {
 	for _, p := range []*float64{&s.RSS.First, &s.RSS.Last, &s.RSS.Max, &s.RSS.Min, &s.Threads.First, &s.Threads.Last,
 		&s.Threads.Max, &s.Threads.Min, &s.Goroutines.First, &s.Goroutines.Last, &s.Goroutines.Max, &s.Goroutines.Min,
-		&s.RSSAfterWarmup, &s.RSSEnd, &s.GoroutinesAfterWarmup, &s.GoroutinesEnd, &s.RSSSlopeKiBPerMin} {
+		&s.RSSAfterWarmup, &s.RSSEnd, &s.GoroutinesAfterWarmup, &s.GoroutinesEnd, &s.RSSSlopeKiBPerMin,
+		&s.HeapLiveAfterWarmup, &s.HeapLiveEnd} {
 		if math.IsNaN(*p) {
 			*p = -1
 		}
@@ -274,19 +304,30 @@ func summariseSamples(path string) (soakSummary, error) {
 	if len(recs) < 3 {
 		return soakSummary{}, fmt.Errorf("%s: too few samples", path)
 	}
-	var t, rss, thr, gor []float64
+	// Columns by name: the sampler has added columns over time, and older
+	// files lack the later ones.
+	col := map[string]int{}
+	for i, name := range recs[0] {
+		col[name] = i
+	}
+	var t, rss, thr, gor, live []float64
 	var s soakSummary
 	for _, r := range recs[1:] {
-		num := func(i int) float64 {
+		num := func(name string) float64 {
+			i, ok := col[name]
+			if !ok || i >= len(r) {
+				return math.NaN()
+			}
 			v, err := strconv.ParseFloat(r[i], 64)
 			if err != nil {
 				return math.NaN()
 			}
 			return v
 		}
-		t, rss, thr, gor = append(t, num(0)), append(rss, num(1)), append(thr, num(2)), append(gor, num(3))
-		if r[4] != "" {
-			s.GoroutinesSource = r[4]
+		t, rss, thr, gor = append(t, num("elapsed_s")), append(rss, num("rss_kib")), append(thr, num("threads")), append(gor, num("goroutines"))
+		live = append(live, num("heap_live_bytes")/1024)
+		if i, ok := col["goroutines_source"]; ok && i < len(r) && r[i] != "" {
+			s.GoroutinesSource = r[i]
 		}
 	}
 	mk := func(x []float64) series {
@@ -315,17 +356,17 @@ func summariseSamples(path string) (soakSummary, error) {
 	// (Theil–Sen), which one spike cannot tilt.
 	warm := math.Min(60, s.Seconds/2) // a short (trial) soak takes its middle
 	window := math.Min(60, s.Seconds/4)
-	var base, end, baseG, endG []float64
+	var base, end, baseG, endG, baseL, endL []float64
 	for i := range t {
 		if t[i] >= warm && t[i] < warm+window {
-			base, baseG = appendNum(base, rss[i]), appendNum(baseG, gor[i])
+			base, baseG, baseL = appendNum(base, rss[i]), appendNum(baseG, gor[i]), appendNum(baseL, live[i])
 		}
 		if t[i] > s.Seconds-window {
-			end, endG = appendNum(end, rss[i]), appendNum(endG, gor[i])
+			end, endG, endL = appendNum(end, rss[i]), appendNum(endG, gor[i]), appendNum(endL, live[i])
 		}
 	}
-	s.RSSAfterWarmup, s.GoroutinesAfterWarmup = median(base), median(baseG)
-	s.RSSEnd, s.GoroutinesEnd = median(end), median(endG)
+	s.RSSAfterWarmup, s.GoroutinesAfterWarmup, s.HeapLiveAfterWarmup = median(base), median(baseG), median(baseL)
+	s.RSSEnd, s.GoroutinesEnd, s.HeapLiveEnd = median(end), median(endG), median(endL)
 	var half [][2]float64
 	for i := range t {
 		if t[i] >= s.Seconds/2 && !math.IsNaN(rss[i]) {
@@ -346,9 +387,10 @@ func summariseSamples(path string) (soakSummary, error) {
 	}
 	// Flat: the last minute's median RSS is within 10% (or 4 MiB) of the
 	// median of the minute after the first, the second half does not trend
-	// up by more than 1 MiB a minute, and the goroutines (or, without them,
-	// the threads) end where they were after the first minute, give or take
-	// the load's own in-flight calls.
+	// up by more than 1 MiB a minute, the heap's live bytes (when sampled)
+	// end within 10% (or 1 MiB) of where they were, and the goroutines (or,
+	// without them, the threads) end where they were after the first
+	// minute, give or take the load's own in-flight calls.
 	var why []string
 	growth := s.RSSEnd - s.RSSAfterWarmup
 	s.Flat = true
@@ -359,6 +401,10 @@ func summariseSamples(path string) (soakSummary, error) {
 	if s.RSSSlopeKiBPerMin > 1024 {
 		s.Flat = false
 		why = append(why, fmt.Sprintf("RSS trends up %.1f MiB/min in the second half", s.RSSSlopeKiBPerMin/1024))
+	}
+	if liveGrowth := s.HeapLiveEnd - s.HeapLiveAfterWarmup; liveGrowth > math.Max(0.10*s.HeapLiveAfterWarmup, 1024) {
+		s.Flat = false
+		why = append(why, fmt.Sprintf("the live heap grew %.1f MiB after the first minute (medians over a minute)", liveGrowth/1024))
 	}
 	if !math.IsNaN(s.GoroutinesEnd) && !math.IsNaN(s.GoroutinesAfterWarmup) {
 		if s.GoroutinesEnd > 2*s.GoroutinesAfterWarmup+50 {
@@ -371,6 +417,9 @@ func summariseSamples(path string) (soakSummary, error) {
 	}
 	if s.Flat {
 		why = append(why, fmt.Sprintf("RSS %+.1f MiB after the first minute (medians over a minute), second-half slope %+.2f MiB/min", growth/1024, s.RSSSlopeKiBPerMin/1024))
+		if !math.IsNaN(s.HeapLiveEnd) && !math.IsNaN(s.HeapLiveAfterWarmup) {
+			why = append(why, fmt.Sprintf("live heap %.1f → %.1f MiB", s.HeapLiveAfterWarmup/1024, s.HeapLiveEnd/1024))
+		}
 	}
 	s.Why = strings.Join(why, "; ")
 	return s, nil
