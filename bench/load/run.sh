@@ -57,6 +57,7 @@ GHZ=${GHZ:-1}                             # 0: no ghz cross-checks
 VEGETA=${VEGETA:-1}                       # 0: no vegeta cross-check
 BASIC=${BASIC:-1}                         # 0: no runs with RESULT_VIEW_BASIC
 SERVER_ENV=${SERVER_ENV:-}                # VAR=VALUE ... for the server alone, e.g. SERVER_ENV=GOGC=200
+SERVER_ARGS=${SERVER_ARGS:-}              # more coverage-server flags, e.g. SERVER_ARGS='--max-concurrent-streams 100'
 MID_CONCURRENCY=${MID_CONCURRENCY:-4}     # calls in flight for (b)
 MID_RATE=${MID_RATE:-}                    # grpcload open loop at this rate for (b) instead
 REST_WORKERS=${REST_WORKERS:-64}          # connections/calls in flight in the closed-loop REST runs
@@ -104,7 +105,7 @@ LK=$WORK/loadkit
 	echo "loadavg:   $(cat /proc/loadavg)"
 	echo "ghz:       $(awk '$1 == "github.com/bojand/ghz" && NF > 1 {print $2}' tools/go.mod)"
 	echo "vegeta:    $(awk '$1 == "github.com/tsenart/vegeta/v12" && NF > 1 {print $2}' tools/go.mod)"
-	echo "settings:  DURATION=$DURATION WARMUP=$WARMUP RAMP_RATES='$RAMP_RATES' RAMP_STEP=$RAMP_STEP TARGET_RATE=$TARGET_RATE TARGET_RUNS=$TARGET_RUNS CLIENT=$CLIENT STD=$STD SERVER_ENV='$SERVER_ENV' GRPC_CONNECTIONS=$GRPC_CONNECTIONS MAX_CONCURRENCY=$MAX_CONCURRENCY MID_CONCURRENCY=$MID_CONCURRENCY REST_WORKERS=$REST_WORKERS REST_OPEN_WORKERS=$REST_OPEN_WORKERS STREAM_N=$STREAM_N STREAM_STREAMS=$STREAM_STREAMS GHZ=$GHZ VEGETA=$VEGETA BASIC=$BASIC SOAK=$SOAK SOAK_EVERY=$SOAK_EVERY SOAK_STALL=$SOAK_STALL"
+	echo "settings:  DURATION=$DURATION WARMUP=$WARMUP RAMP_RATES='$RAMP_RATES' RAMP_STEP=$RAMP_STEP TARGET_RATE=$TARGET_RATE TARGET_RUNS=$TARGET_RUNS CLIENT=$CLIENT STD=$STD SERVER_ENV='$SERVER_ENV' SERVER_ARGS='$SERVER_ARGS' GRPC_CONNECTIONS=$GRPC_CONNECTIONS MAX_CONCURRENCY=$MAX_CONCURRENCY MID_CONCURRENCY=$MID_CONCURRENCY REST_WORKERS=$REST_WORKERS REST_OPEN_WORKERS=$REST_OPEN_WORKERS STREAM_N=$STREAM_N STREAM_STREAMS=$STREAM_STREAMS GHZ=$GHZ VEGETA=$VEGETA BASIC=$BASIC SOAK=$SOAK SOAK_EVERY=$SOAK_EVERY SOAK_STALL=$SOAK_STALL"
 	echo "settlement: $SETTLEMENT"
 } >"$WORK/env.txt"
 
@@ -116,9 +117,9 @@ start_server() {
 	read -r GRPC_PORT HTTP_PORT < <("$LK" ports)
 	GRPC_ADDR=127.0.0.1:$GRPC_PORT
 	HTTP_ADDR=127.0.0.1:$HTTP_PORT
-	# shellcheck disable=SC2086 # SERVER_ENV is a list of words
+	# shellcheck disable=SC2086 # SERVER_ENV and SERVER_ARGS are lists of words
 	env $SERVER_ENV "$@" "$WORK/coverage-server" --grpc-addr "$GRPC_ADDR" --http-addr "$HTTP_ADDR" \
-		--log-format json --log-level warn 2>"$logfile" &
+		--log-format json --log-level warn $SERVER_ARGS 2>"$logfile" &
 	SERVER_PID=$!
 	"$LK" wait -grpc "$GRPC_ADDR" -http "$HTTP_ADDR" -pid "$SERVER_PID" -timeout 60s
 	echo "server pid $SERVER_PID: gRPC $GRPC_ADDR, HTTP $HTTP_ADDR, log $logfile" >&2
