@@ -154,6 +154,9 @@ func TestSoakFlatnessRecorded(t *testing.T) {
 		"load-run9": true, "load-run12": true, "load-run14": false, "load-soak-14b": true,
 		"load-soak-20m": true, "load-soak-30m": true, "load-soak-3a": false, "load-soak-3b": false,
 		"load-soak-gogc200": true, "load-soak-gogc400": true, ".": true,
+		// With the live heap, every 5 s; stall-* with a slow minute put in.
+		"load-soak-15": true, "load-soak-stall-early": true, "load-soak-stall-late": false,
+		"load-soak-stall-late-s100": true, "load-run15": true,
 	}
 	for dir, flat := range want {
 		path := filepath.Join("../../../results", dir, "load-soak-samples.txt")
